@@ -1,0 +1,10 @@
+//===- SensitivityQuantize.cpp - The sensitivity-quantize pipeline --------===//
+
+#include "sensq/Dialect/SensQ/Transforms/Passes.h"
+
+using namespace mlir;
+using namespace mlir::sensq;
+
+void mlir::sensq::registerSensQPassesAndPipelines() {
+  registerSensQExposeMatmulInputs();
+}

@@ -1,0 +1,89 @@
+//===- WeightMatmul.cpp - Matching matmuls with a weight operand ----------===//
+
+#include "sensq/Dialect/SensQ/Utils/WeightMatmul.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/AffineMap.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+#include "sensq/Dialect/SensQ/IR/SensQDialect.h"
+#include "sensq/Dialect/SensQ/IR/SensQOps.h"
+
+using namespace mlir;
+using namespace mlir::sensq;
+
+int64_t WeightMatmul::getNumInputChannels() const {
+  return cast<RankedTensorType>(weight.getType()).getDimSize(1);
+}
+
+int64_t WeightMatmul::getNumOutputChannels() const {
+  return cast<RankedTensorType>(weight.getType()).getDimSize(0);
+}
+
+SmallVector<AffineMap> mlir::sensq::getTransposedBMatmulMaps(MLIRContext *ctx) {
+  AffineExpr m, n, k;
+  bindDims(ctx, m, n, k);
+  return {AffineMap::get(3, 0, {m, k}, ctx), AffineMap::get(3, 0, {n, k}, ctx),
+          AffineMap::get(3, 0, {m, n}, ctx)};
+}
+
+FailureOr<WeightMatmul> mlir::sensq::matchWeightMatmul(linalg::MatmulOp op,
+                                                       std::string *reason) {
+  auto fail = [&](const Twine &message) -> FailureOr<WeightMatmul> {
+    if (reason)
+      *reason = message.str();
+    return failure();
+  };
+
+  if (!op.hasPureTensorSemantics())
+    return fail("expected tensor operands");
+  if (op.getIndexingMapsArray() != getTransposedBMatmulMaps(op.getContext()))
+    return fail("expected the transposed-B form x * W^T");
+
+  Value input = op.getDpsInputOperand(0)->get();
+  Value weight = op.getDpsInputOperand(1)->get();
+  auto inputType = dyn_cast<RankedTensorType>(input.getType());
+  auto weightType = dyn_cast<RankedTensorType>(weight.getType());
+  auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  if (!inputType || !weightType || !resultType ||
+      !inputType.getElementType().isF32() ||
+      !weightType.getElementType().isF32() ||
+      !resultType.getElementType().isF32())
+    return fail("expected f32 input, weight and result");
+  if (!weightType.hasStaticShape())
+    return fail("expected a statically shaped weight");
+
+  WeightMatmul match;
+  match.op = op;
+  match.input = input;
+  match.weight = weight;
+  match.init = op.getDpsInitOperand(0)->get();
+  if (auto name = op->getAttrOfType<StringAttr>(
+          SensQDialect::kWeightNameAttrName))
+    match.name = name.getValue();
+  return match;
+}
+
+std::optional<std::vector<float>>
+mlir::sensq::getConstantWeightValues(Value weight) {
+  if (auto sensitivity = weight.getDefiningOp<SensitivityOp>())
+    weight = sensitivity.getWeight();
+  Attribute value;
+  if (!matchPattern(weight, m_Constant(&value)))
+    return std::nullopt;
+
+  if (auto elements = dyn_cast<DenseFPElementsAttr>(value)) {
+    if (!elements.getElementType().isF32())
+      return std::nullopt;
+    auto values = elements.getValues<float>();
+    return std::vector<float>(values.begin(), values.end());
+  }
+  if (auto resource = dyn_cast<DenseF32ResourceElementsAttr>(value)) {
+    std::optional<ArrayRef<float>> data = resource.tryGetAsArrayRef();
+    if (!data)
+      return std::nullopt;
+    return std::vector<float>(data->begin(), data->end());
+  }
+  return std::nullopt;
+}

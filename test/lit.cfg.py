@@ -18,6 +18,10 @@ config.substitutions.append(("%sensq_src", config.sensq_src_root))
 config.substitutions.append(("%model", os.path.join(config.sensq_src_root, "data", "stories260K-f32.gguf")))
 config.substitutions.append(("%text", os.path.join(config.sensq_src_root, "data", "tinystories-valid-sample.txt")))
 config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append((
+    "%mlir_runner_libs",
+    ",".join(os.path.join(config.mlir_lib_dir, lib) for lib in
+             ["libmlir_runner_utils.so", "libmlir_c_runner_utils.so"])))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

@@ -360,7 +360,7 @@ private:
 };
 
 struct ConvertSensQToLinalgPass
-    : public sensq::impl::ConvertSensQToLinalgBase<ConvertSensQToLinalgPass> {
+    : public mlir::sensq::impl::ConvertSensQToLinalgBase<ConvertSensQToLinalgPass> {
   void runOnOperation() override {
     ConversionTarget target(getContext());
     target.addIllegalDialect<SensQDialect>();
@@ -370,7 +370,13 @@ struct ConvertSensQToLinalgPass
     populateSensQToLinalgPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
-      signalPassFailure();
+      return signalPassFailure();
+
+    // Statistics are only read by the sensq passes; dropping them leaves IR
+    // that parses without the sensq dialect.
+    getOperation()->walk([](Operation *op) {
+      op->removeAttr(SensQDialect::kActivationStatsAttrName);
+    });
   }
 };
 

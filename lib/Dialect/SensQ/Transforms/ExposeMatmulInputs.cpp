@@ -29,14 +29,14 @@ using namespace mlir::sensq;
 
 namespace {
 struct ExposeMatmulInputsPass
-    : public sensq::impl::SensQExposeMatmulInputsBase<ExposeMatmulInputsPass> {
+    : public mlir::sensq::impl::SensQExposeMatmulInputsBase<ExposeMatmulInputsPass> {
   using Base::Base;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
     auto func = module.lookupSymbol<func::FuncOp>(function);
     if (!func || func.isExternal()) {
-      module.emitError() << "expected a function '" << function
+      mlir::emitError(module.getLoc()) << "expected a function '" << function
                          << "' with a body to instrument";
       return signalPassFailure();
     }

@@ -12,10 +12,12 @@
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "sensq/Dialect/SensQ/IR/SensQDialect.h"
 #include "sensq/Dialect/SensQ/Transforms/Passes.h"
+#include "sensq/Pipelines/Passes.h"
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::sensq::registerSensQPassesAndPipelines();
+  mlir::sensq::registerCPUCodegenPipeline();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

@@ -1,0 +1,98 @@
+//===- Passes.td - sensq CPU code generation passes --------*- tablegen -*-===//
+
+#ifndef SENSQ_PIPELINES_PASSES_TD
+#define SENSQ_PIPELINES_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def SensQTileAndVectorize
+    : Pass<"sensq-tile-and-vectorize", "::mlir::func::FuncOp"> {
+  let summary = "Tile linalg ops on tensors into small tiles and vectorize them";
+  let description = [{
+    Tiles every linalg op with static loop ranges so that one tile fills a
+    few vector registers, then vectorizes the tile with `linalg::vectorize`.
+
+    * The vector dimension is the loop that indexes the innermost dimension
+      of the first output; its tile is `vector-width` elements. When that
+      loop is shorter, the next outer parallel loops share the remaining
+      width.
+    * A contraction (an op with a reduction loop whose output depends on at
+      least two parallel loops) gets `m-tile` rows of the output per tile,
+      and its innermost reduction loop is tiled by `reduction-tile`.
+    * Other reductions tile their innermost reduction loop by
+      `reduction-tile`.
+
+    A tile size that does not divide its loop range produces a partial last
+    tile, which is vectorized with masks. Ops with dynamic loop ranges and
+    ops the vectorizer rejects keep their (tiled) linalg form, which later
+    lowers to scalar loops, so the pass never changes what is computed.
+    Aggregated ops such as `linalg.softmax` are first decomposed into
+    generic ops.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "Elements per tile along the vector dimension (default: 16, one "
+           "512-bit register of f32)">,
+    Option<"mTile", "m-tile", "int64_t", /*default=*/"8",
+           "Output rows per contraction tile (default: 8)">,
+    Option<"reductionTile", "reduction-tile", "int64_t", /*default=*/"16",
+           "Elements of the innermost reduction loop per tile (default: 16)">,
+    Option<"vectorize", "vectorize", "bool", /*default=*/"true",
+           "Vectorize the tiles; false only tiles (default: true)">
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+def SensQOptimizeVectorTransfers
+    : Pass<"sensq-optimize-vector-transfers", "::mlir::func::FuncOp"> {
+  let summary = "Hoist and forward vector transfers on buffers";
+  let description = [{
+    Runs on bufferized code. Folds `memref.subview` and other view ops into
+    the indices of the transfers that use them, hoists loop-invariant code,
+    hoists read/write pairs of the same vector out of loops (the
+    accumulator of a tiled reduction then stays in registers across the
+    reduction loop) and forwards stored vectors to later reads.
+  }];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+def SensQLowerVectors : Pass<"sensq-lower-vectors", "::mlir::func::FuncOp"> {
+  let summary = "Lower n-D vector ops to 1-D vector ops in separate stages";
+  let description = [{
+    Lowers contractions, multi-reductions, transposes, masks and transfers
+    to operations on 1-D vectors that `convert-vector-to-llvm` maps onto
+    LLVM directly. Each kind of rewrite runs as its own greedy stage: mixing
+    shape-cast or broadcast lowering with canonicalization in one pattern
+    set makes the rewrites undo each other and use unbounded memory.
+
+    With `approximate-math`, `math.exp`, `math.tanh`, `math.log` and other
+    transcendental functions are replaced by polynomial approximations
+    built from arith ops, so that they stay vectorized instead of becoming
+    one libm call per element.
+  }];
+  let options = [
+    Option<"approximateMath", "approximate-math", "bool", /*default=*/"true",
+           "Replace transcendental math ops by polynomial approximations "
+           "(default: true)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+#endif // SENSQ_PIPELINES_PASSES_TD

@@ -5,8 +5,8 @@
 #include "sensq/Numeric/Sensitivity.h"
 
 #include "gtest/gtest.h"
+#include "llvm/Support/MathExtras.h"
 
-#include <chrono>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -443,15 +443,13 @@ TEST(QuantizeAWQTest, InvalidInputsAreRejected) {
             std::string::npos);
 }
 
-TEST(QuantizeAWQTest, ModelSizedSearchIsFast) {
-  // The largest matrix shapes of the stories260K model. Both searches
-  // together took about 11 ms of CPU time on a 2-core x86-64 VM in a
-  // Release build. The bound leaves room for slow or loaded machines and
-  // still catches an accidental change in complexity.
+TEST(QuantizeAWQTest, ModelSizedSearchNoWorseThanRTN) {
+  // The largest matrix shapes of the stories260K model, with groups of 32
+  // that do not divide K = 172. The search time is measured by
+  // bench/sensq-bench-quantize, not here.
   struct Shape {
     int64_t rows, cols;
   };
-  auto start = std::chrono::steady_clock::now();
   for (Shape shape : {Shape{512, 64}, Shape{64, 172}}) {
     std::vector<float> weight = makeNormal(shape.rows * shape.cols, 61);
     ActivationStats stats = makeSkewedStats(512, shape.cols, 1, 8.0f, 62);
@@ -462,11 +460,8 @@ TEST(QuantizeAWQTest, ModelSizedSearchIsFast) {
         20);
     ASSERT_TRUE(bool(awq)) << llvm::toString(awq.takeError());
     EXPECT_LE(awq->error, awq->rtnError);
+    EXPECT_EQ(awq->quantized.numGroups, llvm::divideCeil(shape.cols, 32));
   }
-  double seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
-  EXPECT_LT(seconds, 0.5);
 }
 
 } // namespace

@@ -15,7 +15,9 @@
 // RUN: %python %sensq_src/test/Inputs/write_stats.py %t.nan.json %t.nan.safetensors
 // RUN: not sensq-opt %s --sensq-attach-stats="stats=%t.nan.safetensors" 2>&1 | FileCheck %s --check-prefix=NAN
 
-// RUN: not sensq-opt %s --sensq-attach-stats="stats=%t.does-not-exist" 2>&1 | FileCheck %s --check-prefix=NOFILE
+// RUN: rm -f %t.out.mlir
+// RUN: not sensq-opt %s --sensq-attach-stats="stats=%t.does-not-exist" -o %t.out.mlir 2>&1 | FileCheck %s --check-prefix=NOFILE
+// RUN: not ls %t.out.mlir
 // RUN: not sensq-opt %s --sensq-attach-stats 2>&1 | FileCheck %s --check-prefix=NOOPTION
 
 // Statistics are sums over tokens: abs_sum = [4, 2, 1], sq_sum = [10, 4, 0.5]

@@ -324,7 +324,7 @@ TEST(GGUFFileTest, HugeCounts) {
   {
     Builder b(3);
     b.header(uint64_t(1) << 60, 0);
-    expectError(openBytes(b.bytes), {"tensor count 1152921504606846976"});
+    expectError(openBytes(b.bytes), {"tensor count is 1152921504606846976"});
   }
   {
     Builder b(3);
@@ -334,7 +334,7 @@ TEST(GGUFFileTest, HugeCounts) {
   {
     Builder b(1);
     b.header(0, 0xffffffffu);
-    expectError(openBytes(b.bytes), {"key count 4294967295"});
+    expectError(openBytes(b.bytes), {"key count is 4294967295"});
   }
   {
     Builder b(3);

@@ -362,11 +362,11 @@ static Error checkCount(const Reader &reader, uint64_t count,
                         uint64_t minItemSize, const Twine &what) {
   if (minItemSize == 0 || count <= reader.getRemaining() / minItemSize)
     return Error::success();
-  return reader.error(llvm::formatv("{0} {1} cannot fit in the {2} bytes left "
-                                    "at byte {3}",
-                                    what.str(), count, reader.getRemaining(),
-                                    reader.getPos())
-                          .str());
+  return reader.error(
+      llvm::formatv("file is truncated or corrupt: {0} is {1}, but the {2} "
+                    "bytes left at byte {3} cannot hold that many",
+                    what.str(), count, reader.getRemaining(), reader.getPos())
+          .str());
 }
 
 /// Validates and skips a value of type `typeId`.

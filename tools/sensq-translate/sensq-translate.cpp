@@ -30,9 +30,9 @@ using namespace mlir;
 
 static constexpr llvm::StringLiteral kToolName = "sensq-translate";
 
-static llvm::cl::opt<std::string>
-    inputFilename(llvm::cl::Positional, llvm::cl::desc("<input file>"),
-                  llvm::cl::init("-"));
+static llvm::cl::opt<std::string> inputFilename(llvm::cl::Positional,
+                                                llvm::cl::desc("<input file>"),
+                                                llvm::cl::init("-"));
 
 static llvm::cl::opt<std::string>
     outputFilename("o", llvm::cl::desc("Output filename"),
@@ -53,8 +53,9 @@ static void registerImportGGUFTranslation() {
         const llvm::MemoryBuffer *input =
             sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID());
         // The source manager keeps owning the data; the reader gets a view.
-        auto file = sensq::gguf::GGUFFile::create(llvm::MemoryBuffer::getMemBuffer(
-            input->getMemBufferRef(), /*RequiresNullTerminator=*/false));
+        auto file =
+            sensq::gguf::GGUFFile::create(llvm::MemoryBuffer::getMemBuffer(
+                input->getMemBufferRef(), /*RequiresNullTerminator=*/false));
         if (!file) {
           emitError(UnknownLoc::get(context)) << toString(file.takeError());
           return nullptr;
@@ -115,8 +116,8 @@ int main(int argc, char **argv) {
       llvm::MemoryBuffer::getFileOrSTDIN(inputFilename, /*IsText=*/false,
                                          /*RequiresNullTerminator=*/false);
   if (!input) {
-    printError(inputFilename + ": cannot open file: " +
-               input.getError().message());
+    printError(inputFilename +
+               ": cannot open file: " + input.getError().message());
     return 1;
   }
 

@@ -95,7 +95,7 @@ private:
 /// Half-precision bit patterns and the floats they encode.
 constexpr uint16_t kHalfBits[] = {0x3c00, 0xc000, 0x3800, 0x7bff,
                                   0x0001, 0x8000, 0x0000, 0x7c00};
-const float kHalfValues[] = {1.0f,    -2.0f,  0.5f, 65504.0f,
+const float kHalfValues[] = {1.0f,     -2.0f, 0.5f, 65504.0f,
                              0x1p-24f, -0.0f, 0.0f, INFINITY};
 
 /// Builds a valid file with every value type, an F32 matrix of 2 rows of 3
@@ -155,11 +155,9 @@ std::string buildSample(uint32_t version, uint32_t alignment = 0) {
   return b.bytes;
 }
 
-llvm::Expected<std::unique_ptr<GGUFFile>> openBytes(llvm::StringRef bytes,
-                                                    llvm::StringRef name =
-                                                        "sample.gguf") {
-  return GGUFFile::create(
-      llvm::MemoryBuffer::getMemBufferCopy(bytes, name));
+llvm::Expected<std::unique_ptr<GGUFFile>>
+openBytes(llvm::StringRef bytes, llvm::StringRef name = "sample.gguf") {
+  return GGUFFile::create(llvm::MemoryBuffer::getMemBufferCopy(bytes, name));
 }
 
 /// Expects `value` to be an error whose message contains every string of
@@ -168,8 +166,8 @@ template <typename T>
 std::string expectError(llvm::Expected<T> value,
                         std::initializer_list<llvm::StringRef> parts) {
   if (value) {
-    ADD_FAILURE() << "expected an error containing '"
-                  << parts.begin()->str() << "'";
+    ADD_FAILURE() << "expected an error containing '" << parts.begin()->str()
+                  << "'";
     return "";
   }
   std::string message = llvm::toString(value.takeError());
@@ -294,15 +292,16 @@ TEST(GGUFFileTest, MissingFile) {
 TEST(GGUFFileTest, BadMagic) {
   std::string bytes = buildSample(2);
   bytes[0] = 'g';
-  expectError(openBytes(bytes), {"sample.gguf: not a GGUF file", "67 47 55 46"});
+  expectError(openBytes(bytes),
+              {"sample.gguf: not a GGUF file", "67 47 55 46"});
 }
 
 TEST(GGUFFileTest, BadVersion) {
   for (uint32_t version : {0u, 4u, 1000u}) {
     Builder b(version);
     b.header(0, 0);
-    expectError(openBytes(b.bytes), {"unsupported GGUF version " +
-                                     std::to_string(version)});
+    expectError(openBytes(b.bytes),
+                {"unsupported GGUF version " + std::to_string(version)});
   }
   Builder b(3);
   b.header(0, 0);
@@ -431,10 +430,9 @@ TEST(GGUFFileTest, DuplicateKeyAndTensor) {
 
 /// A file with one tensor "w" of `dims`, type id `type` and `offset`, and
 /// `dataBytes` bytes of data.
-std::string
-buildOneTensor(uint32_t version, llvm::ArrayRef<uint64_t> dims, uint32_t type,
-               uint64_t offset, size_t dataBytes,
-               std::optional<uint32_t> alignment = std::nullopt) {
+std::string buildOneTensor(uint32_t version, llvm::ArrayRef<uint64_t> dims,
+                           uint32_t type, uint64_t offset, size_t dataBytes,
+                           std::optional<uint32_t> alignment = std::nullopt) {
   Builder b(version);
   b.header(1, alignment ? 1 : 0);
   if (alignment)
@@ -475,10 +473,9 @@ TEST(GGUFFileTest, BadTensorShapesAndTypes) {
               {"tensor 'w' has unknown type id 4"});
   expectError(openBytes(buildOneTensor(3, {1, 1, 1, 1, 1}, 0, 0, 64)),
               {"tensor 'w' has 5 dimensions; expected at most 4"});
-  expectError(
-      openBytes(buildOneTensor(3, {uint64_t(1) << 32, uint64_t(1) << 32}, 0,
-                               0, 64)),
-      {"tensor 'w' has too many elements"});
+  expectError(openBytes(buildOneTensor(
+                  3, {uint64_t(1) << 32, uint64_t(1) << 32}, 0, 0, 64)),
+              {"tensor 'w' has too many elements"});
   expectError(openBytes(buildOneTensor(3, {33}, 2, 0, 64)),
               {"rows of 33 elements; type Q4_0 stores blocks of 32"});
   // 2^61 F64 elements fit int64 but their 2^64 bytes do not fit uint64.
@@ -519,6 +516,21 @@ TEST(GGUFFileTest, GetterErrors) {
   expectError(f.getIntArray("big"),
               {"element 0 of key 'big' is 3000000000; expected a value that "
                "fits int32"});
+}
+
+TEST(GGUFFileTest, QuotesNamesInMessages) {
+  EXPECT_EQ(quoteForMessage("blk.0"), "'blk.0'");
+  EXPECT_EQ(quoteForMessage("a'b\\c\n"), "'a\\'b\\\\c\\x0a'");
+  std::string message = quoteForMessage(std::string(200, 'x'));
+  EXPECT_EQ(message, "'" + std::string(80, 'x') + "...' (200 bytes)");
+
+  // A key name with a line break still yields a one-line message.
+  Builder b(3);
+  b.header(0, 1);
+  b.str("bad\nkey");
+  b.u32(77);
+  expectError(openBytes(b.bytes),
+              {"key 'bad\\x0akey' has unknown value type 77"});
 }
 
 TEST(GGUFFileTest, TypeNames) {

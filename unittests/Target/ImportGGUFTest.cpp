@@ -66,9 +66,8 @@ TEST(ImportGGUFTest, RealModelStructure) {
   ASSERT_EQ(type.getNumResults(), 1u);
   EXPECT_EQ(cast<RankedTensorType>(type.getInput(0)).getShape(),
             ArrayRef<int64_t>({4}));
-  EXPECT_TRUE(cast<RankedTensorType>(type.getInput(0))
-                  .getElementType()
-                  .isInteger(32));
+  EXPECT_TRUE(
+      cast<RankedTensorType>(type.getInput(0)).getElementType().isInteger(32));
   EXPECT_EQ(cast<RankedTensorType>(type.getResult(0)).getShape(),
             ArrayRef<int64_t>({4, 512}));
 
@@ -103,7 +102,7 @@ TEST(ImportGGUFTest, RealModelStructure) {
   EXPECT_EQ(names[6], "blk.0.ffn_down.weight");
   EXPECT_EQ(names[35], "output.weight");
 
-  // The blob of a weight holds the tensor's float32 data.
+  // The blob of a weight contains the float32 data of the tensor.
   auto &blobManager =
       DenseResourceElementsHandle::getManagerInterface(&context);
   auto *entry = blobManager.getBlobManager().lookup("blk.0.attn_q.weight");
@@ -121,9 +120,8 @@ TEST(ImportGGUFTest, DefaultSeqLenIsContextLength) {
   MLIRContext context;
   auto module = importGGUF(*file, &context, ImportOptions());
   ASSERT_TRUE(static_cast<bool>(module)) << llvm::toString(module.takeError());
-  EXPECT_EQ(
-      module->get()->getAttrOfType<IntegerAttr>(kSeqLenAttrName).getInt(),
-      512);
+  EXPECT_EQ(module->get()->getAttrOfType<IntegerAttr>(kSeqLenAttrName).getInt(),
+            512);
 }
 
 TEST(ImportGGUFTest, SecondImportRenamesBlobs) {
@@ -137,8 +135,7 @@ TEST(ImportGGUFTest, SecondImportRenamesBlobs) {
   auto second = importGGUF(*file, &context, options);
   ASSERT_TRUE(static_cast<bool>(second)) << llvm::toString(second.takeError());
   (*second)->walk([&](linalg::MatmulOp matmul) {
-    std::string name =
-        matmul->getAttrOfType<StringAttr>(kWeightAttrName).str();
+    std::string name = matmul->getAttrOfType<StringAttr>(kWeightAttrName).str();
     std::string key = getResourceKey(matmul.getInputs()[1]);
     EXPECT_NE(key, name);
     EXPECT_EQ(llvm::StringRef(key).starts_with(name), true) << key;

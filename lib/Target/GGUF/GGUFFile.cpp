@@ -16,6 +16,7 @@
 
 #include "sensq/Target/GGUF/GGUFFile.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/bit.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -207,6 +208,25 @@ StringRef sensq::gguf::stringifyValueType(ValueType type) {
   return "unknown";
 }
 
+std::string sensq::gguf::quoteForMessage(StringRef text) {
+  // Names read from a corrupt file may be megabytes of binary data.
+  constexpr size_t kMaxShownBytes = 80;
+  std::string result = "'";
+  for (unsigned char c : text.take_front(kMaxShownBytes)) {
+    if (c == '\\' || c == '\'') {
+      result += '\\';
+      result += static_cast<char>(c);
+    } else if (llvm::isPrint(c)) {
+      result += static_cast<char>(c);
+    } else {
+      result += llvm::formatv("\\x{0:x-2}", c).str();
+    }
+  }
+  if (text.size() > kMaxShownBytes)
+    return result + "...' (" + std::to_string(text.size()) + " bytes)";
+  return result + "'";
+}
+
 /// Returns the byte size of a scalar value type, or 0 for string, array and
 /// unknown ids.
 static uint64_t getScalarSize(ValueType type) {
@@ -318,8 +338,7 @@ public:
     return Error::success();
   }
 
-  template <typename T>
-  Expected<T> read(const Twine &what) {
+  template <typename T> Expected<T> read(const Twine &what) {
     if (Error err = need(sizeof(T), what))
       return std::move(err);
     T value = llvm::support::endian::read<T, llvm::endianness::little>(
@@ -403,10 +422,10 @@ static Error skipValue(Reader &reader, uint32_t typeId, unsigned depth,
   }
   // A string element takes at least its length field. An array element
   // takes at least its element type and length fields.
-  uint64_t minSize = reader.getLengthSize() +
-                     (elementType == ValueType::Array ? 4 : 0);
-  if (Error err =
-          checkCount(reader, *count, minSize, Twine("element count of ") + what))
+  uint64_t minSize =
+      reader.getLengthSize() + (elementType == ValueType::Array ? 4 : 0);
+  if (Error err = checkCount(reader, *count, minSize,
+                             Twine("element count of ") + what))
     return err;
   for (uint64_t i = 0; i < *count; ++i)
     if (Error err = skipValue(reader, *elementTypeId, depth + 1,
@@ -440,9 +459,9 @@ Expected<std::unique_ptr<GGUFFile>> GGUFFile::open(StringRef path) {
       llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                   /*RequiresNullTerminator=*/false);
   if (!buffer)
-    return llvm::createStringError(buffer.getError(),
-                                   path + ": cannot open file: " +
-                                       buffer.getError().message());
+    return llvm::createStringError(
+        buffer.getError(),
+        path + ": cannot open file: " + buffer.getError().message());
   return create(std::move(*buffer));
 }
 
@@ -472,9 +491,10 @@ Error GGUFFile::parse() {
                          .str());
   if (StringRef(reinterpret_cast<const char *>(data.data()), 4) != "GGUF")
     return makeError(
-        llvm::formatv("not a GGUF file: magic bytes are {0:x-2} {1:x-2} {2:x-2} "
-                      "{3:x-2}; expected 'GGUF'",
-                      data[0], data[1], data[2], data[3])
+        llvm::formatv(
+            "not a GGUF file: magic bytes are {0:x-2} {1:x-2} {2:x-2} "
+            "{3:x-2}; expected 'GGUF'",
+            data[0], data[1], data[2], data[3])
             .str());
   Reader header(path, data, /*wideLengths=*/false, 4);
   Expected<uint32_t> fileVersion = header.read<uint32_t>("GGUF version");
@@ -485,8 +505,8 @@ Error GGUFFile::parse() {
     uint32_t swapped = llvm::byteswap(*fileVersion);
     if (swapped >= 1 && swapped <= 3)
       hint = " (big-endian files are not supported)";
-    return makeError("unsupported GGUF version " + Twine(*fileVersion) +
-                     hint + "; expected 1, 2 or 3");
+    return makeError("unsupported GGUF version " + Twine(*fileVersion) + hint +
+                     "; expected 1, 2 or 3");
   }
   version = *fileVersion;
 
@@ -513,8 +533,8 @@ Error GGUFFile::parse() {
     if (!key)
       return key.takeError();
     if (values.count(*key))
-      return makeError("duplicate key '" + *key + "'");
-    std::string what = ("key '" + *key + "'").str();
+      return makeError("duplicate key " + quoteForMessage(*key));
+    std::string what = "key " + quoteForMessage(*key);
     Expected<uint32_t> typeId = reader.read<uint32_t>("value type of " + what);
     if (!typeId)
       return typeId.takeError();
@@ -525,8 +545,8 @@ Error GGUFFile::parse() {
         reader.getRemaining() >= 4 + lengthSize) {
       // Record the element type and count, which skipValue validates.
       Reader peek(path, data, version >= 2, reader.getPos());
-      value.elementType = static_cast<ValueType>(cantFail(
-          peek.read<uint32_t>("element type")));
+      value.elementType =
+          static_cast<ValueType>(cantFail(peek.read<uint32_t>("element type")));
       value.count = cantFail(peek.readLength("element count"));
       value.offset = peek.getPos();
     }
@@ -556,8 +576,8 @@ Error GGUFFile::parse() {
     if (!name)
       return name.takeError();
     if (tensorIndex.count(*name))
-      return makeError("duplicate tensor '" + *name + "'");
-    std::string what = ("tensor '" + *name + "'").str();
+      return makeError("duplicate tensor " + quoteForMessage(*name));
+    std::string what = "tensor " + quoteForMessage(*name);
     TensorInfo info;
     info.name = name->str();
     Expected<uint32_t> numDims =
@@ -569,8 +589,8 @@ Error GGUFFile::parse() {
                        " dimensions; expected at most " + Twine(kMaxDims));
     uint64_t numElements = 1;
     for (uint32_t d = 0; d < *numDims; ++d) {
-      Expected<uint64_t> dim = reader.readLength(
-          "dimension " + Twine(d) + " of " + what);
+      Expected<uint64_t> dim =
+          reader.readLength("dimension " + Twine(d) + " of " + what);
       if (!dim)
         return dim.takeError();
       std::optional<uint64_t> product = checkedMul(numElements, *dim);
@@ -618,20 +638,21 @@ Error GGUFFile::parse() {
   dataOffset = *dataStart / alignment * alignment;
   for (TensorInfo &info : tensors) {
     if (info.offset % alignment != 0)
-      return makeError(llvm::formatv("tensor '{0}' has data offset {1}, which "
+      return makeError(llvm::formatv("tensor {0} has data offset {1}, which "
                                      "is not a multiple of the alignment {2}",
-                                     info.name, info.offset, alignment)
+                                     quoteForMessage(info.name), info.offset,
+                                     alignment)
                            .str());
     std::optional<uint64_t> begin = checkedAdd(dataOffset, info.offset);
     std::optional<uint64_t> end =
         begin ? checkedAdd(*begin, info.numBytes) : std::nullopt;
     if (!end || *end > data.size())
-      return makeError(llvm::formatv("tensor '{0}' data ({1} bytes at offset "
+      return makeError(llvm::formatv("tensor {0} data ({1} bytes at offset "
                                      "{2} of the data section at byte {3}) "
                                      "extends past the end of the file ({4} "
                                      "bytes)",
-                                     info.name, info.numBytes, info.offset,
-                                     dataOffset, data.size())
+                                     quoteForMessage(info.name), info.numBytes,
+                                     info.offset, dataOffset, data.size())
                            .str());
     info.offset = *begin;
   }
@@ -665,7 +686,7 @@ std::optional<ValueType> GGUFFile::getArrayElementType(StringRef key) const {
 Expected<const GGUFFile::Value *> GGUFFile::lookup(StringRef key) const {
   auto it = values.find(key);
   if (it == values.end())
-    return makeError("key '" + key + "' not found");
+    return makeError("key " + quoteForMessage(key) + " not found");
   return &it->second;
 }
 
@@ -740,15 +761,16 @@ Expected<uint64_t> GGUFFile::getUInt(StringRef key) const {
     return value.takeError();
   ValueType type = (*value)->type;
   if (!isIntegerType(type))
-    return makeError("key '" + key + "' has type " + stringifyValueType(type) +
-                     "; expected an integer");
-  Reader reader(path, getBytes(), version >= 2,
-                (*value)->offset);
-  Expected<Integer> integer = readInteger(reader, type, "key '" + key + "'");
+    return makeError("key " + quoteForMessage(key) + " has type " +
+                     stringifyValueType(type) + "; expected an integer");
+  Reader reader(path, getBytes(), version >= 2, (*value)->offset);
+  Expected<Integer> integer =
+      readInteger(reader, type, "key " + quoteForMessage(key));
   if (!integer)
     return integer.takeError();
   if (integer->isNegative)
-    return makeError("key '" + key + "' is " + Twine(integer->asSigned) +
+    return makeError("key " + quoteForMessage(key) + " is " +
+                     Twine(integer->asSigned) +
                      "; expected a non-negative integer");
   return integer->magnitude;
 }
@@ -759,11 +781,11 @@ Expected<double> GGUFFile::getFloat(StringRef key) const {
     return value.takeError();
   ValueType type = (*value)->type;
   if (type != ValueType::Float32 && type != ValueType::Float64)
-    return makeError("key '" + key + "' has type " + stringifyValueType(type) +
+    return makeError("key " + quoteForMessage(key) + " has type " +
+                     stringifyValueType(type) +
                      "; expected float32 or float64");
-  Reader reader(path, getBytes(), version >= 2,
-                (*value)->offset);
-  return readFloat(reader, type, "key '" + key + "'");
+  Reader reader(path, getBytes(), version >= 2, (*value)->offset);
+  return readFloat(reader, type, "key " + quoteForMessage(key));
 }
 
 Expected<bool> GGUFFile::getBool(StringRef key) const {
@@ -771,7 +793,7 @@ Expected<bool> GGUFFile::getBool(StringRef key) const {
   if (!value)
     return value.takeError();
   if ((*value)->type != ValueType::Bool)
-    return makeError("key '" + key + "' has type " +
+    return makeError("key " + quoteForMessage(key) + " has type " +
                      stringifyValueType((*value)->type) + "; expected bool");
   return getBytes()[(*value)->offset] != 0;
 }
@@ -781,11 +803,10 @@ Expected<std::string> GGUFFile::getString(StringRef key) const {
   if (!value)
     return value.takeError();
   if ((*value)->type != ValueType::String)
-    return makeError("key '" + key + "' has type " +
+    return makeError("key " + quoteForMessage(key) + " has type " +
                      stringifyValueType((*value)->type) + "; expected string");
-  Reader reader(path, getBytes(), version >= 2,
-                (*value)->offset);
-  Expected<StringRef> result = reader.readString("key '" + key + "'");
+  Reader reader(path, getBytes(), version >= 2, (*value)->offset);
+  Expected<StringRef> result = reader.readString("key " + quoteForMessage(key));
   if (!result)
     return result.takeError();
   return result->str();
@@ -798,14 +819,14 @@ static Error checkArray(const GGUFFile &file, StringRef key,
                         StringRef expected) {
   if (value.type == ValueType::Array && accept(value.elementType))
     return Error::success();
-  std::string found = value.type == ValueType::Array
-                          ? ("array of " + stringifyValueType(value.elementType))
-                                .str()
-                          : stringifyValueType(value.type).str();
+  std::string found =
+      value.type == ValueType::Array
+          ? ("array of " + stringifyValueType(value.elementType)).str()
+          : stringifyValueType(value.type).str();
   return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 file.getPath() + ": key '" + key +
-                                     "' has type " + found + "; expected " +
-                                     expected);
+                                 file.getPath() + ": key " +
+                                     quoteForMessage(key) + " has type " +
+                                     found + "; expected " + expected);
 }
 
 Expected<std::vector<std::string>>
@@ -818,13 +839,12 @@ GGUFFile::getStringArray(StringRef key) const {
           [](ValueType type) { return type == ValueType::String; },
           "array of string"))
     return std::move(err);
-  Reader reader(path, getBytes(), version >= 2,
-                (*value)->offset);
+  Reader reader(path, getBytes(), version >= 2, (*value)->offset);
   std::vector<std::string> result;
   result.reserve((*value)->count);
   for (uint64_t i = 0; i < (*value)->count; ++i) {
-    Expected<StringRef> element =
-        reader.readString("element " + Twine(i) + " of key '" + key + "'");
+    Expected<StringRef> element = reader.readString(
+        "element " + Twine(i) + " of key " + quoteForMessage(key));
     if (!element)
       return element.takeError();
     result.push_back(element->str());
@@ -843,14 +863,13 @@ Expected<std::vector<float>> GGUFFile::getFloatArray(StringRef key) const {
           },
           "array of float32 or float64"))
     return std::move(err);
-  Reader reader(path, getBytes(), version >= 2,
-                (*value)->offset);
+  Reader reader(path, getBytes(), version >= 2, (*value)->offset);
   std::vector<float> result;
   result.reserve((*value)->count);
   for (uint64_t i = 0; i < (*value)->count; ++i) {
-    Expected<double> element = readFloat(
-        reader, (*value)->elementType,
-        "element " + Twine(i) + " of key '" + key + "'");
+    Expected<double> element =
+        readFloat(reader, (*value)->elementType,
+                  "element " + Twine(i) + " of key " + quoteForMessage(key));
     if (!element)
       return element.takeError();
     result.push_back(static_cast<float>(*element));
@@ -862,17 +881,16 @@ Expected<std::vector<int32_t>> GGUFFile::getIntArray(StringRef key) const {
   Expected<const Value *> value = lookup(key);
   if (!value)
     return value.takeError();
-  if (Error err = checkArray(*this, key, **value, isIntegerType,
-                             "array of integers"))
+  if (Error err =
+          checkArray(*this, key, **value, isIntegerType, "array of integers"))
     return std::move(err);
-  Reader reader(path, getBytes(), version >= 2,
-                (*value)->offset);
+  Reader reader(path, getBytes(), version >= 2, (*value)->offset);
   std::vector<int32_t> result;
   result.reserve((*value)->count);
   for (uint64_t i = 0; i < (*value)->count; ++i) {
     Expected<Integer> element =
         readInteger(reader, (*value)->elementType,
-                    "element " + Twine(i) + " of key '" + key + "'");
+                    "element " + Twine(i) + " of key " + quoteForMessage(key));
     if (!element)
       return element.takeError();
     bool fits = element->isNegative
@@ -880,9 +898,9 @@ Expected<std::vector<int32_t>> GGUFFile::getIntArray(StringRef key) const {
                     : element->magnitude <=
                           uint64_t(std::numeric_limits<int32_t>::max());
     if (!fits)
-      return makeError(llvm::formatv("element {0} of key '{1}' is {2}; "
+      return makeError(llvm::formatv("element {0} of key {1} is {2}; "
                                      "expected a value that fits int32",
-                                     i, key,
+                                     i, quoteForMessage(key),
                                      element->isNegative
                                          ? std::to_string(element->asSigned)
                                          : std::to_string(element->magnitude))
@@ -903,7 +921,8 @@ const TensorInfo *GGUFFile::findTensor(StringRef name) const {
   return &tensors[it->second];
 }
 
-llvm::ArrayRef<uint8_t> GGUFFile::getTensorData(const TensorInfo &tensor) const {
+llvm::ArrayRef<uint8_t>
+GGUFFile::getTensorData(const TensorInfo &tensor) const {
   // Ranges were checked against the file size when it was opened.
   return getBytes().slice(tensor.offset, tensor.numBytes);
 }
@@ -911,7 +930,7 @@ llvm::ArrayRef<uint8_t> GGUFFile::getTensorData(const TensorInfo &tensor) const 
 Expected<std::vector<float>>
 GGUFFile::readTensorAsF32(const TensorInfo &tensor) const {
   if (tensor.type != TensorType::F32 && tensor.type != TensorType::F16)
-    return makeError("tensor '" + tensor.name + "' has type " +
+    return makeError("tensor " + quoteForMessage(tensor.name) + " has type " +
                      stringifyTensorType(tensor.type) +
                      "; expected F32 or F16");
   llvm::ArrayRef<uint8_t> bytes = getTensorData(tensor);

@@ -51,9 +51,8 @@ static constexpr int64_t kMaxSeqLen = int64_t(1) << 20;
 static constexpr uint64_t kMaxModelDim = uint64_t(1) << 24;
 
 void sensq::registerImportGGUFDialects(DialectRegistry &registry) {
-  registry.insert<arith::ArithDialect, func::FuncDialect,
-                  linalg::LinalgDialect, math::MathDialect,
-                  tensor::TensorDialect>();
+  registry.insert<arith::ArithDialect, func::FuncDialect, linalg::LinalgDialect,
+                  math::MathDialect, tensor::TensorDialect>();
 }
 
 //===----------------------------------------------------------------------===//
@@ -63,13 +62,13 @@ void sensq::registerImportGGUFDialects(DialectRegistry &registry) {
 namespace {
 /// Hyperparameters of a Llama model.
 struct LlamaConfig {
-  int64_t dim;          // D, embedding length.
-  int64_t numLayers;    // Number of transformer blocks.
-  int64_t numHeads;     // H, query heads.
-  int64_t numKVHeads;   // Hkv, key/value heads; H is a multiple of it.
-  int64_t headDim;      // hd = D / H.
-  int64_t ffnDim;       // F, feed-forward length.
-  int64_t vocabSize;    // V, rows of the embedding matrix.
+  int64_t dim;        // D, embedding length.
+  int64_t numLayers;  // Number of transformer blocks.
+  int64_t numHeads;   // H, query heads.
+  int64_t numKVHeads; // Hkv, key/value heads; H is a multiple of it.
+  int64_t headDim;    // hd = D / H.
+  int64_t ffnDim;     // F, feed-forward length.
+  int64_t vocabSize;  // V, rows of the embedding matrix.
   int64_t contextLength;
   double rmsEpsilon;
   double ropeBase;
@@ -112,8 +111,9 @@ static Expected<LlamaConfig> readConfig(const gguf::GGUFFile &file) {
   if (!arch)
     return arch.takeError();
   if (*arch != "llama")
-    return makeError(file, "model architecture is '" + *arch +
-                               "'; expected 'llama'");
+    return makeError(file, "model architecture is " +
+                               gguf::quoteForMessage(*arch) +
+                               "; expected 'llama'");
 
   LlamaConfig config;
   auto readInto = [&](int64_t &field, StringRef key,
@@ -176,16 +176,17 @@ static Expected<LlamaConfig> readConfig(const gguf::GGUFFile &file) {
     if (!scaling)
       return scaling.takeError();
     if (*scaling != "none")
-      return makeError(file, "RoPE scaling '" + *scaling +
-                                 "' is not supported; expected 'none'");
+      return makeError(file, "RoPE scaling " + gguf::quoteForMessage(*scaling) +
+                                 " is not supported; expected 'none'");
   }
   if (file.hasKey("llama.expert_count")) {
     Expected<uint64_t> experts = file.getUInt("llama.expert_count");
     if (!experts)
       return experts.takeError();
     if (*experts != 0)
-      return makeError(file, "mixture-of-experts models (llama.expert_count = " +
-                                 llvm::Twine(*experts) + ") are not supported");
+      return makeError(file,
+                       "mixture-of-experts models (llama.expert_count = " +
+                           llvm::Twine(*experts) + ") are not supported");
   }
 
   Expected<double> epsilon =
@@ -274,7 +275,7 @@ static std::string formatDims(ArrayRef<uint64_t> dims) {
 
 /// Checks presence, shape and type of every tensor the model reads, and that
 /// the file has no tensor the importer would ignore (such as biases).
-static Error checkTensors(const gguf::GGUFFile &file,
+static Error checkTensors(const gguf::GGUFFile &file, const LlamaConfig &config,
                           ArrayRef<ExpectedTensor> expected) {
   llvm::StringSet<> names;
   for (const ExpectedTensor &tensor : expected) {
@@ -282,12 +283,12 @@ static Error checkTensors(const gguf::GGUFFile &file,
     SmallVector<uint64_t> dims(llvm::reverse(tensor.shape));
     const gguf::TensorInfo *info = file.findTensor(tensor.name);
     if (!info)
-      return makeError(file, llvm::formatv("tensor '{0}' not found; expected "
-                                           "shape {1} (ggml dims {2})",
-                                           tensor.name,
-                                           formatShape(tensor.shape),
-                                           formatDims(dims))
-                                 .str());
+      return makeError(file,
+                       llvm::formatv("tensor '{0}' not found; expected "
+                                     "shape {1} (ggml dims {2})",
+                                     tensor.name, formatShape(tensor.shape),
+                                     formatDims(dims))
+                           .str());
     if (ArrayRef<uint64_t>(info->dims) != ArrayRef<uint64_t>(dims))
       return makeError(file, llvm::formatv("tensor '{0}' has ggml dims {1}; "
                                            "expected {2} (shape {3})",
@@ -297,17 +298,19 @@ static Error checkTensors(const gguf::GGUFFile &file,
                                  .str());
     if (info->type != gguf::TensorType::F32 &&
         info->type != gguf::TensorType::F16)
-      return makeError(file, llvm::formatv("tensor '{0}' has type {1}; "
-                                           "expected F32 or F16",
-                                           tensor.name,
-                                           gguf::stringifyTensorType(
-                                               info->type))
-                                 .str());
+      return makeError(file,
+                       llvm::formatv("tensor '{0}' has type {1}; "
+                                     "expected F32 or F16",
+                                     tensor.name,
+                                     gguf::stringifyTensorType(info->type))
+                           .str());
   }
   for (const gguf::TensorInfo &info : file.getTensors())
     if (!names.contains(info.name))
-      return makeError(file, "tensor '" + info.name +
-                                 "' is not part of a supported llama model");
+      return makeError(
+          file, "unexpected tensor " + gguf::quoteForMessage(info.name) +
+                    "; a llama model with " + llvm::Twine(config.numLayers) +
+                    " blocks has no such tensor");
   return Error::success();
 }
 
@@ -444,7 +447,8 @@ Value LlamaBuilder::matmul(Value x, StringRef weightName) {
   auto mapOf = [&](ArrayRef<AffineExpr> exprs) -> Attribute {
     return AffineMapAttr::get(AffineMap::get(3, 0, exprs, context));
   };
-  ArrayAttr maps = b.getArrayAttr({mapOf({m, k}), mapOf({n, k}), mapOf({m, n})});
+  ArrayAttr maps =
+      b.getArrayAttr({mapOf({m, k}), mapOf({n, k}), mapOf({m, n})});
   auto op = linalg::MatmulOp::create(
       b, TypeRange{tensorType({seqLen, rows})}, ValueRange{x, w},
       ValueRange{init},
@@ -494,10 +498,10 @@ Value LlamaBuilder::rope(Value x, int64_t numHeads) {
         Value partnerIndex = arith::XOrIOp::create(nb, loc, i, one);
         Value partner = tensor::ExtractOp::create(
             nb, loc, heads, ValueRange{t, h, partnerIndex});
-        Value isOdd = arith::CmpIOp::create(
-            nb, loc, arith::CmpIPredicate::ne,
-            arith::AndIOp::create(nb, loc, i, one),
-            arith::ConstantIndexOp::create(nb, loc, 0));
+        Value isOdd =
+            arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::ne,
+                                  arith::AndIOp::create(nb, loc, i, one),
+                                  arith::ConstantIndexOp::create(nb, loc, 0));
         Value signedSin = arith::SelectOp::create(
             nb, loc, isOdd, sin, arith::NegFOp::create(nb, loc, sin));
         return arith::AddFOp::create(
@@ -555,18 +559,19 @@ Value LlamaBuilder::attention(Value q, Value k, Value v) {
   AffineMap scoreMap = map(4, {0, 1, 2, 3});
   AffineMap rowMap = map(4, {0, 1, 2});
 
-  Value rowMax = generic(
-      {kvHeads, group, T}, dots,
-      filledTensor({kvHeads, group, T},
-                   -std::numeric_limits<double>::infinity()),
-      {scoreMap, rowMap}, rowReduction,
-      [&](OpBuilder &nb, Location loc, ValueRange args) {
-        Value score = arith::MulFOp::create(nb, loc, args[0], scale);
-        Value larger = arith::MaximumFOp::create(nb, loc, args[1], score);
-        return arith::SelectOp::create(nb, loc, isCausal(nb, loc), larger,
-                                       args[1])
-            .getResult();
-      });
+  Value rowMax =
+      generic({kvHeads, group, T}, dots,
+              filledTensor({kvHeads, group, T},
+                           -std::numeric_limits<double>::infinity()),
+              {scoreMap, rowMap}, rowReduction,
+              [&](OpBuilder &nb, Location loc, ValueRange args) {
+                Value score = arith::MulFOp::create(nb, loc, args[0], scale);
+                Value larger =
+                    arith::MaximumFOp::create(nb, loc, args[1], score);
+                return arith::SelectOp::create(nb, loc, isCausal(nb, loc),
+                                               larger, args[1])
+                    .getResult();
+              });
 
   // exp(s - max) of a causal score.
   auto shiftedExp = [&](OpBuilder &nb, Location loc, Value dot, Value max) {
@@ -581,15 +586,13 @@ Value LlamaBuilder::attention(Value q, Value k, Value v) {
       rowReduction, [&](OpBuilder &nb, Location loc, ValueRange args) {
         Value sum = arith::AddFOp::create(
             nb, loc, args[2], shiftedExp(nb, loc, args[0], args[1]));
-        return arith::SelectOp::create(nb, loc, isCausal(nb, loc), sum,
-                                       args[2])
+        return arith::SelectOp::create(nb, loc, isCausal(nb, loc), sum, args[2])
             .getResult();
       });
   Value probs = generic(
       {kvHeads, group, T, T}, ValueRange{dots, rowMax, rowSum},
-      emptyTensor({kvHeads, group, T, T}),
-      {scoreMap, rowMap, rowMap, scoreMap}, allParallel,
-      [&](OpBuilder &nb, Location loc, ValueRange args) {
+      emptyTensor({kvHeads, group, T, T}), {scoreMap, rowMap, rowMap, scoreMap},
+      allParallel, [&](OpBuilder &nb, Location loc, ValueRange args) {
         Value p = arith::DivFOp::create(
             nb, loc, shiftedExp(nb, loc, args[0], args[1]), args[2]);
         Value zero = arith::ConstantOp::create(nb, loc, nb.getF32FloatAttr(0));
@@ -635,13 +638,13 @@ Value LlamaBuilder::feedForward(Value x, StringRef prefix) {
 /// y = lhs + rhs, elementwise over [T, D].
 Value LlamaBuilder::add(Value lhs, Value rhs) {
   AffineMap identity = map(2, {0, 1});
-  return generic({seqLen, config.dim}, ValueRange{lhs, rhs},
-                 emptyTensor({seqLen, config.dim}),
-                 {identity, identity, identity}, {kParallel, kParallel},
-                 [&](OpBuilder &nb, Location loc, ValueRange args) {
-                   return arith::AddFOp::create(nb, loc, args[0], args[1])
-                       .getResult();
-                 });
+  return generic(
+      {seqLen, config.dim}, ValueRange{lhs, rhs},
+      emptyTensor({seqLen, config.dim}), {identity, identity, identity},
+      {kParallel, kParallel},
+      [&](OpBuilder &nb, Location loc, ValueRange args) {
+        return arith::AddFOp::create(nb, loc, args[0], args[1]).getResult();
+      });
 }
 
 void LlamaBuilder::buildForward(func::FuncOp func) {
@@ -653,8 +656,8 @@ void LlamaBuilder::buildForward(func::FuncOp func) {
   Value x = embed(entry->getArgument(0));
   for (int64_t l = 0; l < config.numLayers; ++l) {
     std::string prefix = "blk." + std::to_string(l) + ".";
-    b.setLoc(NameLoc::get(b.getStringAttr("blk." + std::to_string(l)),
-                          fileLoc));
+    b.setLoc(
+        NameLoc::get(b.getStringAttr("blk." + std::to_string(l)), fileLoc));
     Value h = rmsNorm(x, prefix + "attn_norm.weight");
     Value q = rope(matmul(h, prefix + "attn_q.weight"), config.numHeads);
     Value k = rope(matmul(h, prefix + "attn_k.weight"), config.numKVHeads);
@@ -665,8 +668,7 @@ void LlamaBuilder::buildForward(func::FuncOp func) {
     x = add(x, feedForward(h, prefix));
   }
   b.setLoc(NameLoc::get(b.getStringAttr("output"), fileLoc));
-  Value logits =
-      matmul(rmsNorm(x, "output_norm.weight"), config.outputWeight);
+  Value logits = matmul(rmsNorm(x, "output_norm.weight"), config.outputWeight);
   func::ReturnOp::create(b, logits);
 }
 
@@ -676,9 +678,8 @@ void LlamaBuilder::buildForward(func::FuncOp func) {
 
 /// Reads tensor `tensor` as float32 into a dense_resource attribute keyed by
 /// its name, failing on NaN or infinite elements.
-static Expected<ElementsAttr> loadWeight(const gguf::GGUFFile &file,
-                                         const ExpectedTensor &tensor,
-                                         Type f32) {
+static Expected<ElementsAttr>
+loadWeight(const gguf::GGUFFile &file, const ExpectedTensor &tensor, Type f32) {
   const gguf::TensorInfo *info = file.findTensor(tensor.name);
   Expected<std::vector<float>> values = file.readTensorAsF32(*info);
   if (!values)
@@ -717,7 +718,7 @@ sensq::importGGUF(const gguf::GGUFFile &file, MLIRContext *context,
                                .str());
 
   std::vector<ExpectedTensor> tensors = listTensors(*config);
-  if (Error err = checkTensors(file, tensors))
+  if (Error err = checkTensors(file, *config, tensors))
     return std::move(err);
 
   context->loadDialect<arith::ArithDialect, func::FuncDialect,

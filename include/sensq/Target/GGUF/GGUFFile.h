@@ -75,6 +75,10 @@ enum class TensorType : uint32_t {
 /// an id that names no type.
 llvm::StringRef stringifyTensorType(TensorType type);
 
+/// Returns `text` in single quotes for a one-line error message, with quotes,
+/// backslashes and non-printable bytes escaped and text beyond 80 bytes cut.
+std::string quoteForMessage(llvm::StringRef text);
+
 /// Storage layout of a tensor type: `blockBytes` bytes hold `blockSize`
 /// consecutive elements of the fastest varying dimension.
 struct TensorTypeLayout {

@@ -6,7 +6,7 @@
 //
 //   func.func @forward(%tokens: tensor<Txi32>) -> tensor<TxVxf32>
 //
-// Row t of the result holds the logits of the token following tokens[t].
+// Row t of the result contains the logits of the token following tokens[t].
 // Attention is causal, so tokens after position t do not change row t.
 // Every projection is a linalg.matmul computing x * W^T with the weight W
 // as a dense_resource constant keyed by its GGUF tensor name, and carries

@@ -70,6 +70,7 @@ class Model:
         self.wide = reader.wide
         num_tensors = reader.length()
         num_keys = reader.length()
+
         self.keys = []  # (name, type, raw value bytes)
         for _ in range(num_keys):
             name = reader.string().decode()
@@ -82,6 +83,7 @@ class Model:
             if name == "general.alignment":
                 self.alignment = struct.unpack("<" + SCALAR_FORMATS[value_type],
                                                raw)[0]
+
         infos = []
         for _ in range(num_tensors):
             name = reader.string().decode()
@@ -89,6 +91,7 @@ class Model:
             tensor_type = reader.read("I")
             offset = reader.read("Q")
             infos.append((name, dims, tensor_type, offset))
+
         data_start = -(-reader.pos // self.alignment) * self.alignment
         # Each tensor's data runs to the next tensor's offset (or the end).
         offsets = sorted(info[3] for info in infos) + [len(data) - data_start]

@@ -12,17 +12,21 @@ using namespace mlir::sensq;
 
 // The order is fixed by what each pass reads: sensitivity needs the attached
 // statistics, AWQ needs the sensitivity and the statistics, and the lowering
-// needs the sensq ops the quantizer produced.
+// needs the sensq ops the quantizer produced. Round to nearest reads no
+// statistics, so `stats` may be omitted with method=rtn; with method=awq the
+// quantizer then reports the missing statistics per layer.
 void mlir::sensq::buildSensitivityQuantizePipeline(
     OpPassManager &pm, const SensitivityQuantizeOptions &options) {
-  SensQAttachStatsOptions attach;
-  attach.statsFile = options.stats;
-  attach.skip.assign(options.skip.begin(), options.skip.end());
-  pm.addPass(createSensQAttachStats(attach));
+  if (!options.stats.empty() || options.method != QuantMethod::RTN) {
+    SensQAttachStatsOptions attach;
+    attach.statsFile = options.stats;
+    attach.skip.assign(options.skip.begin(), options.skip.end());
+    pm.addPass(createSensQAttachStats(attach));
 
-  SensQComputeSensitivityOptions sensitivity;
-  sensitivity.metric = options.metric;
-  pm.addPass(createSensQComputeSensitivity(sensitivity));
+    SensQComputeSensitivityOptions sensitivity;
+    sensitivity.metric = options.metric;
+    pm.addPass(createSensQComputeSensitivity(sensitivity));
+  }
 
   SensQQuantizeWeightsOptions quantize;
   quantize.method = options.method;

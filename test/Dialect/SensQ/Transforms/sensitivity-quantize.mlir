@@ -3,6 +3,8 @@
 // RUN: sensq-opt %s --sensq-attach-stats="stats=%t.safetensors" --sensq-compute-sensitivity --sensq-quantize-weights="method=awq group-size=0" | FileCheck %s --check-prefix=AWQ
 // RUN: sensq-opt %s --sensitivity-quantize="stats=%t.safetensors method=awq bits=4 group-size=2 skip=layer.tied" | FileCheck %s --check-prefix=PIPELINE
 // RUN: not sensq-opt %s --sensitivity-quantize="stats=%t.safetensors metric=fisher" 2>&1 | FileCheck %s --check-prefix=BAD-METRIC
+// RUN: sensq-opt %s --sensitivity-quantize="method=rtn bits=8 group-size=0" | FileCheck %s --check-prefix=RTN-NO-STATS
+// RUN: not sensq-opt %s --sensitivity-quantize="method=awq" 2>&1 | FileCheck %s --check-prefix=AWQ-NO-STATS
 
 // Channel 0 carries activations about 10^4 times larger than the others, but
 // its weights are small, so round to nearest flushes them to the grid's
@@ -27,6 +29,14 @@
 // PIPELINE-NOT: sensq.activation_stats
 
 // BAD-METRIC: Cannot find option named 'fisher'!
+
+// Round to nearest reads no statistics; AWQ cannot run without them.
+
+// RTN-NO-STATS-LABEL: func.func @awq_protects_large_channel
+// RTN-NO-STATS-NOT: linalg.matmul
+// RTN-NO-STATS-NOT: sensq.
+
+// AWQ-NO-STATS: error: missing the 'stats' option: pass the statistics file written by 'sensq-run calibrate'
 
 func.func @awq_protects_large_channel(%x: tensor<4x4xf32>) -> tensor<4x2xf32> {
   %w = arith.constant dense<[[0.013, 1.0, -1.0, 0.5], [-0.021, 0.7, 0.9, -0.6]]> : tensor<2x4xf32>

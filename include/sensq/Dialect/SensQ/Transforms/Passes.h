@@ -22,7 +22,7 @@ struct SensitivityQuantizeOptions
   Option<std::string> stats{*this, "stats",
                             llvm::cl::desc("Path of the safetensors statistics "
                                            "file written by sensq-run calibrate "
-                                           "(required)")};
+                                           "(required unless method=rtn)")};
   Option<SensitivityMetric> metric{
       *this, "metric",
       llvm::cl::desc("Sensitivity metric (default: act-magnitude)"),

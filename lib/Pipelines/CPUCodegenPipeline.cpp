@@ -39,8 +39,10 @@ using namespace mlir;
 
 void sensq::buildCPUCodegenPipeline(OpPassManager &pm,
                                     const CPUCodegenOptions &options) {
+  // No CSE before bufferization: it would merge the tensor.empty ops of
+  // same-shaped results into one, and bufferization would then allocate
+  // and copy a buffer for every op writing into it.
   pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
 
   if (options.vectorize) {
     SensQTileAndVectorizeOptions tileOptions;
@@ -49,7 +51,6 @@ void sensq::buildCPUCodegenPipeline(OpPassManager &pm,
     tileOptions.reductionTile = options.reductionTile;
     pm.addNestedPass<func::FuncOp>(createSensQTileAndVectorize(tileOptions));
     pm.addPass(createCanonicalizerPass());
-    pm.addPass(createCSEPass());
   }
 
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
@@ -87,7 +88,9 @@ void sensq::buildCPUCodegenPipeline(OpPassManager &pm,
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  FinalizeMemRefToLLVMConversionPassOptions memrefOptions;
+  memrefOptions.useGenericFunctions = options.genericAllocFunctions;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefOptions));
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());

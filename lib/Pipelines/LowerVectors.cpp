@@ -22,7 +22,6 @@
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
-#include "llvm/ADT/StringSwitch.h"
 
 #define DEBUG_TYPE "sensq-lower-vectors"
 
@@ -72,16 +71,22 @@ void LowerVectorsPass::runOnOperation() {
       // accuracy on large arguments such as rotary angles, and they are
       // evaluated far less often than exp.
       populateMathPolynomialApproximationPatterns(patterns, [](StringRef name) {
-        return llvm::StringSwitch<bool>(name)
-            .Cases({"exp", "expm1", "log", "log1p", "log2", "tanh", "erf"},
-                   true)
-            .Default(false);
+        return llvm::is_contained(
+            {math::ExpOp::getOperationName(), math::ExpM1Op::getOperationName(),
+             math::LogOp::getOperationName(), math::Log1pOp::getOperationName(),
+             math::Log2Op::getOperationName(), math::TanhOp::getOperationName(),
+             math::ErfOp::getOperationName()},
+            name);
       });
     });
 
-  // Contractions over i8 or f16 inputs extended to i32 or f32 absorb the
-  // extension, and mul + reduction chains become contractions.
+  // Transfers that broadcast or transpose become plain transfers followed
+  // by vector.broadcast and vector.transpose, which the next rewrites fold
+  // into contractions. Contractions over i8 or f16 inputs extended to i32 or
+  // f32 absorb the extension, and mul + reduction chains become
+  // contractions.
   runStage([&](RewritePatternSet &patterns) {
+    vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
     vector::populateFoldArithExtensionPatterns(patterns);
     vector::populateVectorReductionToContractPatterns(patterns);
     vector::populateSinkVectorOpsPatterns(patterns);

@@ -50,16 +50,16 @@ struct OptimizeVectorTransfersPass
     // masks would also keep buffer deallocation from placing its ops.
     RewritePatternSet maskPatterns(ctx);
     vector::populateVectorMaskLoweringPatternsForSideEffectingOps(maskPatterns);
-    if (failed(applyPatternsGreedily(func, std::move(maskPatterns))))
-      return signalPassFailure();
+    // Hitting the greedy driver's iteration limit leaves valid IR with
+    // fewer folded transfers, which is only a missed optimization.
+    (void)applyPatternsGreedily(func, std::move(maskPatterns));
 
     RewritePatternSet patterns(ctx);
     memref::populateFoldMemRefAliasOpPatterns(patterns);
     affine::AffineApplyOp::getCanonicalizationPatterns(patterns, ctx);
     vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
     vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
-    if (failed(applyPatternsGreedily(func, std::move(patterns))))
-      return signalPassFailure();
+    (void)applyPatternsGreedily(func, std::move(patterns));
 
     func.walk(
         [](LoopLikeOpInterface loop) { (void)moveLoopInvariantCode(loop); });

@@ -20,7 +20,9 @@
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/Support/Debug.h"
 
@@ -46,6 +48,9 @@ struct TilePlan {
   /// True when some tile size does not divide its loop range, so the tiled
   /// op has dynamic shapes and needs masked vectorization.
   bool needsMasking = false;
+  /// True for a contraction tile: only the vector, row and reduction loops
+  /// have more than one iteration.
+  bool isContraction = false;
 };
 
 /// Returns the loop that indexes result dimension `resultDim` of `map`, or
@@ -54,6 +59,147 @@ std::optional<unsigned> getLoopOfResult(AffineMap map, unsigned resultDim) {
   if (auto dimExpr = dyn_cast<AffineDimExpr>(map.getResult(resultDim)))
     return dimExpr.getPosition();
   return std::nullopt;
+}
+
+/// Returns true when `map` has only results among `dims` and uses `required`.
+bool usesOnlyDims(AffineMap map, ArrayRef<unsigned> dims, unsigned required) {
+  bool usesRequired = false;
+  for (AffineExpr expr : map.getResults()) {
+    auto dim = dyn_cast<AffineDimExpr>(expr);
+    if (!dim || !llvm::is_contained(dims, dim.getPosition()))
+      return false;
+    usesRequired |= dim.getPosition() == required;
+  }
+  return usesRequired;
+}
+
+/// Replaces a floating-point generic that computes C(m, n) += A * B over
+/// loops (m, n, k), with A indexed by m and k and B by n and k in any order,
+/// by linalg.matmul with the same indexing maps. Returns std::nullopt and
+/// leaves `op` alone otherwise.
+std::optional<linalg::MatmulOp> convertToMatmul(RewriterBase &rewriter,
+                                                linalg::GenericOp op) {
+  if (op.getNumLoops() != 3 || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1 || !op.hasPureTensorSemantics())
+    return std::nullopt;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  if (iterators[0] != utils::IteratorType::parallel ||
+      iterators[1] != utils::IteratorType::parallel ||
+      iterators[2] != utils::IteratorType::reduction)
+    return std::nullopt;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (!usesOnlyDims(maps[0], {0, 2}, 2) || maps[0].getNumResults() != 2 ||
+      !usesOnlyDims(maps[1], {1, 2}, 2) || maps[1].getNumResults() != 2 ||
+      maps[2] != AffineMap::getMultiDimIdentityMap(3, op.getContext())
+                     .getSubMap({0, 1}))
+    return std::nullopt;
+
+  // The body must be exactly yield(addf(acc, mulf(a, b))) on one float type.
+  Block *body = op.getBody();
+  if (body->getOperations().size() != 3)
+    return std::nullopt;
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add)
+    return std::nullopt;
+  Value acc = body->getArgument(2);
+  Value product = add.getLhs() == acc ? add.getRhs() : add.getLhs();
+  if ((add.getLhs() != acc && add.getRhs() != acc) || product == acc)
+    return std::nullopt;
+  auto mul = product.getDefiningOp<arith::MulFOp>();
+  if (!mul || !((mul.getLhs() == body->getArgument(0) &&
+                 mul.getRhs() == body->getArgument(1)) ||
+                (mul.getLhs() == body->getArgument(1) &&
+                 mul.getRhs() == body->getArgument(0))))
+    return std::nullopt;
+  Type elementType = body->getArgument(2).getType();
+  if (!isa<FloatType>(elementType) ||
+      body->getArgument(0).getType() != elementType ||
+      body->getArgument(1).getType() != elementType)
+    return std::nullopt;
+
+  rewriter.setInsertionPoint(op);
+  auto matmul = linalg::MatmulOp::create(
+      rewriter, op.getLoc(), op.getResultTypes(), op.getDpsInputs(),
+      op.getDpsInits(),
+      {rewriter.getNamedAttr("indexing_maps", op.getIndexingMaps())});
+  if (failed(mlir::verify(matmul))) {
+    rewriter.eraseOp(matmul);
+    return std::nullopt;
+  }
+  rewriter.replaceOp(op, matmul->getResults());
+  return matmul;
+}
+
+/// Rewrites a guarded reduction update
+///
+///   %new = <combine> %acc, %x ; %r = arith.select %c, %new, %acc
+///
+/// into the equivalent unguarded update
+///
+///   %x' = arith.select %c, %x, <neutral> ; %r = <combine> %acc, %x'
+///
+/// where <neutral> is the neutral element of the combiner (-0.0 for addf,
+/// -inf for maximumf, ...). Causal masks inside softmax reductions take the
+/// first form, which the vectorizer does not recognize as a reduction.
+void rewriteGuardedReductions(RewriterBase &rewriter, linalg::GenericOp op) {
+  Block *body = op.getBody();
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    unsigned resultIndex = init.getOperandNumber() - op.getNumDpsInputs();
+    BlockArgument acc = op.getMatchingBlockArgument(&init);
+    Value yielded = yield->getOperand(resultIndex);
+    auto select = yielded.getDefiningOp<arith::SelectOp>();
+    if (!select || select->getBlock() != body)
+      continue;
+    bool keepOnTrue;
+    Value updated;
+    if (select.getFalseValue() == acc) {
+      keepOnTrue = true;
+      updated = select.getTrueValue();
+    } else if (select.getTrueValue() == acc) {
+      keepOnTrue = false;
+      updated = select.getFalseValue();
+    } else {
+      continue;
+    }
+    Operation *combiner = updated.getDefiningOp();
+    if (!combiner || combiner->getBlock() != body ||
+        combiner->getNumOperands() != 2 || combiner->getNumResults() != 1 ||
+        !isa<arith::AddFOp, arith::MulFOp, arith::MaximumFOp, arith::MinimumFOp,
+             arith::AddIOp, arith::MulIOp>(combiner))
+      continue;
+    unsigned accIndex;
+    if (combiner->getOperand(0) == acc && combiner->getOperand(1) != acc)
+      accIndex = 0;
+    else if (combiner->getOperand(1) == acc && combiner->getOperand(0) != acc)
+      accIndex = 1;
+    else
+      continue;
+    std::optional<TypedAttr> neutral = arith::getNeutralElement(combiner);
+    if (!neutral)
+      continue;
+
+    rewriter.setInsertionPoint(yield);
+    Location loc = combiner->getLoc();
+    Value x = combiner->getOperand(1 - accIndex);
+    Value identity = arith::ConstantOp::create(rewriter, loc, *neutral);
+    Value guarded =
+        keepOnTrue ? arith::SelectOp::create(rewriter, loc,
+                                             select.getCondition(), x, identity)
+                   : arith::SelectOp::create(
+                         rewriter, loc, select.getCondition(), identity, x);
+    IRMapping mapping;
+    mapping.map(x, guarded);
+    Operation *newCombiner = rewriter.clone(*combiner, mapping);
+    rewriter.modifyOpInPlace(yield, [&] {
+      yield->setOperand(resultIndex, newCombiner->getResult(0));
+    });
+    if (select->use_empty())
+      rewriter.eraseOp(select);
+    if (combiner->use_empty())
+      rewriter.eraseOp(combiner);
+  }
 }
 
 struct TileAndVectorizePass
@@ -86,19 +232,23 @@ TileAndVectorizePass::planTiles(linalg::LinalgOp op) const {
   };
   SmallVector<int64_t> tiles(numLoops, 1);
 
-  // Every reduction loop advances one iteration per tile except the
-  // innermost one, which advances `reductionTile` elements.
-  std::optional<unsigned> innerReduction;
-  for (unsigned loop = 0; loop < numLoops; ++loop)
-    if (!isParallel(loop))
-      innerReduction = loop;
-  if (innerReduction)
-    tiles[*innerReduction] =
-        std::min(ranges[*innerReduction], std::max<int64_t>(reductionTile, 1));
+  // Reduction loops advance `reductionTile` elements per tile in total,
+  // taken from the innermost reduction loop outwards.
+  int64_t remaining = std::max<int64_t>(reductionTile, 1);
+  bool hasReduction = false;
+  for (unsigned loop = numLoops; loop-- > 0;) {
+    if (isParallel(loop))
+      continue;
+    hasReduction = true;
+    if (remaining <= 1)
+      continue;
+    tiles[loop] = std::min(ranges[loop], remaining);
+    remaining /= tiles[loop];
+  }
 
   // The vector dimension is the loop that walks the innermost dimension of
-  // the first output, so that stores are contiguous. Loops of outer output
-  // dimensions share what is left of the vector width when it is shorter.
+  // the first output, so that stores are contiguous. Output loops are
+  // listed from the innermost output dimension outwards.
   OpOperand *init = op.getDpsInitOperand(0);
   AffineMap initMap = op.getMatchingIndexingMap(init);
   SmallVector<unsigned> outputLoops;
@@ -107,25 +257,53 @@ TileAndVectorizePass::planTiles(linalg::LinalgOp op) const {
       if (isParallel(*loop) && !llvm::is_contained(outputLoops, *loop))
         outputLoops.push_back(*loop);
 
-  int64_t remaining = std::max<int64_t>(vectorWidth, 1);
-  for (unsigned loop : outputLoops) {
-    if (remaining <= 1)
-      break;
-    tiles[loop] = std::min(ranges[loop], remaining);
-    remaining /= tiles[loop];
+  // A contraction reads some input independently of a parallel output loop
+  // (B of a matmul does not depend on the rows of the output), so a tile of
+  // several rows of that loop reuses each loaded element. Its tile covers
+  // `mTile` rows of such a loop, the vector width along the vector
+  // dimension and the reduction tile, and one iteration of every other
+  // loop, so that unit loops can be dropped and the tile is a plain
+  // [m, n, k] matmul.
+  auto isReusedAcross = [&](unsigned loop) {
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      AffineMap map = op.getMatchingIndexingMap(input);
+      if (map.getNumResults() > 0 && !map.isFunctionOfDim(loop))
+        return true;
+    }
+    return false;
+  };
+  std::optional<unsigned> rowLoop;
+  if (hasReduction && !outputLoops.empty()) {
+    for (unsigned loop : llvm::drop_begin(outputLoops)) {
+      if (!isReusedAcross(loop))
+        continue;
+      if (!rowLoop || ranges[loop] > ranges[*rowLoop])
+        rowLoop = loop;
+      if (ranges[loop] >= mTile)
+        break;
+    }
   }
 
-  // A contraction reuses each input element across a tile of the output:
-  // take `mTile` rows of the output per tile, the loop of the output
-  // dimension next to the vector dimension.
-  bool isContraction = innerReduction && outputLoops.size() >= 2;
-  if (isContraction) {
-    unsigned rowLoop = outputLoops[1];
-    tiles[rowLoop] =
-        std::max(tiles[rowLoop], std::min(ranges[rowLoop], mTile.getValue()));
+  if (rowLoop) {
+    unsigned vectorLoop = outputLoops.front();
+    tiles[vectorLoop] =
+        std::min(ranges[vectorLoop], std::max<int64_t>(vectorWidth, 1));
+    tiles[*rowLoop] = std::min(ranges[*rowLoop], std::max<int64_t>(mTile, 1));
+  } else {
+    // Elementwise ops and plain reductions (a row sum reads every input
+    // element once): loops of outer output dimensions share what is left of
+    // the vector width when the innermost one is shorter.
+    remaining = std::max<int64_t>(vectorWidth, 1);
+    for (unsigned loop : outputLoops) {
+      if (remaining <= 1)
+        break;
+      tiles[loop] = std::min(ranges[loop], remaining);
+      remaining /= tiles[loop];
+    }
   }
 
   TilePlan plan;
+  plan.isContraction = rowLoop.has_value();
   plan.vectorSizes = tiles;
   for (unsigned loop = 0; loop < numLoops; ++loop) {
     if (tiles[loop] >= ranges[loop]) {
@@ -171,11 +349,42 @@ void TileAndVectorizePass::processOp(RewriterBase &rewriter,
 
   if (!vectorize)
     return;
+
+  // Loops of one iteration are dropped from contraction tiles, so that the
+  // tile becomes a plain [m, n, k] vector.contract that lowers to outer
+  // products; with unit loops in between it would lower to one dot product
+  // per output. Bodies with tensor.extract are left alone: dropping unit
+  // loops there produced wrong gathers.
+  SmallVector<int64_t> loopSizes = plan->vectorSizes;
+  if (auto generic = dyn_cast<linalg::GenericOp>(target);
+      generic && plan->isContraction &&
+      generic.getBody()->getOps<tensor::ExtractOp>().empty() &&
+      llvm::is_contained(loopSizes, 1) &&
+      llvm::any_of(loopSizes, [](int64_t s) { return s != 1; })) {
+    linalg::ControlDropUnitDims control;
+    control.rankReductionStrategy =
+        linalg::ControlDropUnitDims::RankReductionStrategy::ExtractInsertSlice;
+    rewriter.setInsertionPoint(generic);
+    FailureOr<linalg::DropUnitDimsResult> dropped =
+        linalg::dropUnitDims(rewriter, generic, control);
+    if (succeeded(dropped)) {
+      rewriter.replaceOp(generic, dropped->replacements);
+      target = dropped->resultOp;
+      llvm::erase(loopSizes, 1);
+    }
+    // A generic multiply-accumulate becomes linalg.matmul with the same
+    // indexing maps, which vectorizes straight to vector.contract.
+    if (auto reduced = dyn_cast<linalg::GenericOp>(target))
+      if (std::optional<linalg::MatmulOp> matmul =
+              convertToMatmul(rewriter, reduced))
+        target = *matmul;
+  }
+
   // Static tiles vectorize to their own shape; partial tiles need the
   // vector sizes to build masks from the dynamic sizes.
   SmallVector<int64_t> vectorSizes;
   if (plan->needsMasking)
-    vectorSizes = plan->vectorSizes;
+    vectorSizes = loopSizes;
   // One scalable-dimension flag per vector size: with an empty list the
   // vectorized linalg.index ops fail verification after canonicalization.
   SmallVector<bool> scalableDims(vectorSizes.size(), false);
@@ -217,6 +426,14 @@ void TileAndVectorizePass::runOnOperation() {
       rewriter.replaceOp(op, *values);
   }
 
+  SmallVector<linalg::GenericOp> generics;
+  func.walk([&](linalg::GenericOp op) {
+    if (op.hasPureTensorSemantics())
+      generics.push_back(op);
+  });
+  for (linalg::GenericOp op : generics)
+    rewriteGuardedReductions(rewriter, op);
+
   SmallVector<linalg::LinalgOp> ops;
   func.walk([&](linalg::LinalgOp op) {
     if (op.hasPureTensorSemantics() && isa<TilingInterface>(op.getOperation()))
@@ -236,6 +453,6 @@ void TileAndVectorizePass::runOnOperation() {
     dialect->getCanonicalizationPatterns(patterns);
   for (RegisteredOperationName name : ctx->getRegisteredOperations())
     name.getCanonicalizationPatterns(patterns, ctx);
-  if (failed(applyPatternsGreedily(func, std::move(patterns))))
-    return signalPassFailure();
+  // Hitting the greedy driver's iteration limit leaves valid IR.
+  (void)applyPatternsGreedily(func, std::move(patterns));
 }

@@ -41,6 +41,14 @@ struct CPUCodegenOptions : public PassPipelineOptions<CPUCodegenOptions> {
                                         "lowers them to scalar loops "
                                         "(default: true)"),
                          llvm::cl::init(true)};
+  Option<bool> genericAllocFunctions{
+      *this, "generic-alloc-functions",
+      llvm::cl::desc(
+          "Allocate and free buffers through "
+          "_mlir_memref_to_llvm_alloc and _mlir_memref_to_llvm_free, "
+          "which the caller provides, instead of malloc and free "
+          "(default: false)"),
+      llvm::cl::init(false)};
   Option<bool> approximateMath{
       *this, "approximate-math",
       llvm::cl::desc("Replace transcendental math ops by polynomial "

@@ -63,6 +63,7 @@ void sensq::buildCPUCodegenPipeline(OpPassManager &pm,
   // Drops the memref iter_args left by tiling loops, so that a returned
   // buffer is the alloc itself and becomes the output parameter.
   pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(createSensQDistinctResultBuffers());
   bufferization::BufferResultsToOutParamsPassOptions outParamsOptions;
   outParamsOptions.hoistStaticAllocs = true;
   outParamsOptions.modifyPublicFunctions = true;

@@ -81,14 +81,15 @@ void LowerVectorsPass::runOnOperation() {
     });
 
   // Transfers that broadcast or transpose become plain transfers followed
-  // by vector.broadcast and vector.transpose, which the next rewrites fold
-  // into contractions. Contractions over i8 or f16 inputs extended to i32 or
-  // f32 absorb the extension, and mul + reduction chains become
-  // contractions.
+  // by vector.broadcast and vector.transpose, which fold into the
+  // contractions that use them; contractions over i8 or f16 inputs extended
+  // to i32 or f32 absorb the extension. Multiply + multi_reduction chains
+  // are deliberately not turned into contractions: unless they form an
+  // [m, n, k] matmul, contractions lower to one scalar reduction per output
+  // element, while the multi_reduction lowers to vector adds.
   runStage([&](RewritePatternSet &patterns) {
     vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
     vector::populateFoldArithExtensionPatterns(patterns);
-    vector::populateVectorReductionToContractPatterns(patterns);
     vector::populateSinkVectorOpsPatterns(patterns);
     addVectorCanonicalization(patterns, ctx);
   });

@@ -272,8 +272,12 @@ TileAndVectorizePass::planTiles(linalg::LinalgOp op) const {
     }
     return false;
   };
+  // Only plain multiply-accumulate bodies qualify: any other body (such as
+  // a dequantization) is evaluated once per element of the iteration tile,
+  // so extra rows multiply its cost instead of sharing loads.
   std::optional<unsigned> rowLoop;
-  if (hasReduction && !outputLoops.empty()) {
+  if (hasReduction && !outputLoops.empty() &&
+      linalg::isaContractionOpInterface(op)) {
     for (unsigned loop : llvm::drop_begin(outputLoops)) {
       if (!isReusedAcross(loop))
         continue;
@@ -336,6 +340,17 @@ void TileAndVectorizePass::processOp(RewriterBase &rewriter,
     options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
     options.setTileSizes(
         getAsIndexOpFoldResult(op->getContext(), plan->tileSizes));
+    // Reduction loops innermost: the output tile is then read once before
+    // and written once after them (the accumulator stays in registers)
+    // instead of once per reduction step.
+    SmallVector<int64_t> interchange;
+    for (auto [loop, iterator] : llvm::enumerate(op.getIteratorTypesArray()))
+      if (iterator == utils::IteratorType::parallel)
+        interchange.push_back(loop);
+    for (auto [loop, iterator] : llvm::enumerate(op.getIteratorTypesArray()))
+      if (iterator != utils::IteratorType::parallel)
+        interchange.push_back(loop);
+    options.setInterchange(interchange);
     rewriter.setInsertionPoint(op);
     FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
         rewriter, cast<TilingInterface>(op.getOperation()), options);

@@ -50,6 +50,22 @@ def SensQTileAndVectorize
   ];
 }
 
+def SensQDistinctResultBuffers
+    : Pass<"sensq-distinct-result-buffers", "::mlir::func::FuncOp"> {
+  let summary = "Give every returned buffer its own allocation";
+  let description = [{
+    Runs on bufferized functions before `buffer-results-to-out-params`. A
+    returned memref that is not the result of a `memref.alloc` in the
+    function (a function argument, a view such as `memref.collapse_shape`,
+    a global) or that is returned more than once is copied into a fresh
+    allocation, and the copy is returned instead. Every result then
+    becomes its own output parameter; a function that returns the same
+    tensor twice, as an instrumented model does when several matmuls share
+    an input, would otherwise hand the caller aliasing buffers.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def SensQOptimizeVectorTransfers
     : Pass<"sensq-optimize-vector-transfers", "::mlir::func::FuncOp"> {
   let summary = "Hoist and forward vector transfers on buffers";

@@ -135,6 +135,11 @@ public:
     cachedBytes += size;
   }
 
+  int64_t getLiveCount() {
+    std::lock_guard<std::mutex> lock(mutex);
+    return liveSizes.size();
+  }
+
   /// Returns every cached block to the system.
   void trim() {
     std::lock_guard<std::mutex> lock(mutex);
@@ -240,6 +245,10 @@ static llvm::Expected<ModelSignature> readSignature(mlir::ModuleOp module,
           name, vocab.getInt(), funcName, signature.vocabSize));
   }
   return signature;
+}
+
+int64_t ModelRunner::getLiveBufferCount() {
+  return BufferCache::get().getLiveCount();
 }
 
 ModelRunner::ModelRunner() = default;

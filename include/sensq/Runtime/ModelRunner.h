@@ -101,6 +101,10 @@ public:
   llvm::Error forward(llvm::ArrayRef<int32_t> tokens, ForwardResult &result,
                       int32_t padToken = 0);
 
+  /// Returns the number of buffers that compiled models have allocated and
+  /// not freed. Between forward calls it is zero unless a model leaks.
+  static int64_t getLiveBufferCount();
+
 private:
   ModelRunner();
 

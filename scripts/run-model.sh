@@ -67,6 +67,8 @@ add_row "AWQ W4, per channel, act-magnitude" awq-w4-pc-mag "method=awq metric=ac
 add_row "AWQ W4, per channel, act-second-moment" awq-w4-pc-sq "method=awq metric=act-second-moment bits=4 group-size=0"
 add_row "AWQ W4, group 32, act-magnitude" awq-w4-g32-mag "method=awq metric=act-magnitude bits=4 group-size=32"
 add_row "AWQ W4, group 32, act-second-moment" awq-w4-g32-sq "method=awq metric=act-second-moment bits=4 group-size=32"
+add_row "RTN W4, group 32, output projection in float" rtn-w4-g32-skip "method=rtn bits=4 group-size=32 skip=output.weight"
+add_row "AWQ W4, group 32, act-magnitude, output projection in float" awq-w4-g32-mag-skip "method=awq metric=act-magnitude bits=4 group-size=32 skip=output.weight"
 
 echo
 echo "| weights | sensitivity-quantize options | perplexity |"

@@ -114,6 +114,16 @@ static llvm::Error requireOption(bool present, llvm::StringRef option,
   return makeError(llvm::formatv("{0} needs {1}", command, option));
 }
 
+/// Checks that the directory of an output file exists, so that a long
+/// calibration does not fail only when it writes its result.
+static llvm::Error checkOutputDirectory(llvm::StringRef path) {
+  llvm::StringRef directory = llvm::sys::path::parent_path(path);
+  if (directory.empty() || llvm::sys::fs::is_directory(directory))
+    return llvm::Error::success();
+  return makeError(llvm::formatv("{0}: output directory '{1}' does not exist",
+                                 path, directory));
+}
+
 /// A compiled model with the tokenizer of its GGUF file.
 struct LoadedModel {
   std::unique_ptr<ModelRunner> runner;
@@ -239,6 +249,8 @@ static llvm::Error runCalibrate() {
     return err;
   if (llvm::Error err = requireOption(!outputPath.empty(), "-o", "calibrate"))
     return err;
+  if (llvm::Error err = checkOutputDirectory(outputPath))
+    return err;
   llvm::Expected<std::vector<std::string>> documents = loadDocuments();
   if (!documents)
     return documents.takeError();
@@ -258,6 +270,8 @@ static llvm::Error runMerge() {
                                       "merge-stats"))
     return err;
   if (llvm::Error err = requireOption(!outputPath.empty(), "-o", "merge-stats"))
+    return err;
+  if (llvm::Error err = checkOutputDirectory(outputPath))
     return err;
   std::vector<std::string> inputs(mergeInputs.begin(), mergeInputs.end());
   llvm::Expected<StatsMap> merged = mergeStatsFiles(inputs);

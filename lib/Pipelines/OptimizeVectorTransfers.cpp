@@ -54,12 +54,26 @@ struct OptimizeVectorTransfersPass
     // fewer folded transfers, which is only a missed optimization.
     (void)applyPatternsGreedily(func, std::move(maskPatterns));
 
+    // Masked transfers keep their views: folding a rank-reducing view into
+    // a masked transfer gives it a permutation map with dropped dimensions,
+    // whose lowering builds masks of the wrong shape. They are not hoisted
+    // anyway.
+    SmallVector<Operation *> candidates;
+    func.walk([&](Operation *op) {
+      if (auto transfer = dyn_cast<VectorTransferOpInterface>(op))
+        if (transfer.getMask())
+          return;
+      candidates.push_back(op);
+    });
     RewritePatternSet patterns(ctx);
     memref::populateFoldMemRefAliasOpPatterns(patterns);
     affine::AffineApplyOp::getCanonicalizationPatterns(patterns, ctx);
     vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
     vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
-    (void)applyPatternsGreedily(func, std::move(patterns));
+    (void)applyOpPatternsGreedily(
+        candidates, std::move(patterns),
+        GreedyRewriteConfig().setStrictness(
+            GreedyRewriteStrictness::ExistingAndNewOps));
 
     func.walk(
         [](LoopLikeOpInterface loop) { (void)moveLoopInvariantCode(loop); });

@@ -96,9 +96,21 @@ static llvm::Error checkFinite(const ForwardResult &result, int64_t rows,
   return llvm::Error::success();
 }
 
+/// Fails when windows of the model's T positions cannot predict anything.
+static llvm::Error checkWindowSize(const ModelRunner &runner) {
+  if (runner.getSeqLen() >= 2)
+    return llvm::Error::success();
+  return makeError(llvm::formatv("{0}: model takes {1} token position; "
+                                 "windows need at least 2 (one input, one "
+                                 "target)",
+                                 runner.getName(), runner.getSeqLen()));
+}
+
 llvm::Expected<PerplexityResult>
 sensq::evaluatePerplexity(ModelRunner &runner, const Tokenizer &tokenizer,
                           llvm::ArrayRef<std::string> documents) {
+  if (llvm::Error err = checkWindowSize(runner))
+    return std::move(err);
   int64_t vocabSize = runner.getVocabSize();
   double totalNll = 0;
   PerplexityResult result;
@@ -169,6 +181,8 @@ sensq::generateGreedy(ModelRunner &runner, const Tokenizer &tokenizer,
 llvm::Expected<StatsMap>
 sensq::calibrate(ModelRunner &runner, const Tokenizer &tokenizer,
                  llvm::ArrayRef<std::string> documents) {
+  if (llvm::Error err = checkWindowSize(runner))
+    return std::move(err);
   const ModelSignature &signature = runner.getSignature();
   if (signature.extraColumns.empty())
     return makeError(llvm::formatv("{0}: model exposes no matmul input; "

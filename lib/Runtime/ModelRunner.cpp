@@ -33,6 +33,7 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
 
 #include <chrono>
 #include <cstdlib>
@@ -251,6 +252,13 @@ int64_t ModelRunner::getLiveBufferCount() {
   return BufferCache::get().getLiveCount();
 }
 
+/// Returns the f32 elements of one vector register of the host: 16 with
+/// AVX-512, 8 otherwise.
+static int64_t getHostVectorWidth() {
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  return features.lookup("avx512f") ? 16 : 8;
+}
+
 ModelRunner::ModelRunner() = default;
 ModelRunner::~ModelRunner() {
   engine.reset();
@@ -320,9 +328,7 @@ ModelRunner::compile(std::unique_ptr<mlir::MLIRContext> context,
 
   auto runner = std::unique_ptr<ModelRunner>(new ModelRunner());
   runner->timings.parseSeconds = parseSeconds;
-  runner->name = llvm::sys::path::stem(name).str();
-  if (auto model = (*module)->getAttrOfType<mlir::StringAttr>("sensq.model"))
-    runner->name = model.str();
+  runner->name = name.str();
 
   auto start = std::chrono::steady_clock::now();
   if (options.exposeMatmulInputs) {
@@ -354,6 +360,8 @@ ModelRunner::compile(std::unique_ptr<mlir::MLIRContext> context,
     mlir::PassManager pm(context.get());
     mlir::sensq::CPUCodegenOptions codegenOptions;
     codegenOptions.vectorize = options.vectorize;
+    codegenOptions.vectorWidth =
+        options.vectorWidth > 0 ? options.vectorWidth : getHostVectorWidth();
     codegenOptions.genericAllocFunctions = true;
     mlir::sensq::buildCPUCodegenPipeline(pm, codegenOptions);
     if (mlir::failed(pm.run(*module)))

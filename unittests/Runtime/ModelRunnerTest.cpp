@@ -85,15 +85,15 @@ TEST(ModelRunnerTest, RejectsBadTokens) {
   ASSERT_TRUE(runner);
   ForwardResult result;
   EXPECT_EQ(llvm::toString(runner->forward({}, result)),
-            "test: forward got 0 tokens; expected 1 to 4");
+            "test.mlir: forward got 0 tokens; expected 1 to 4");
   EXPECT_EQ(llvm::toString(runner->forward({1, 2, 3, 4, 0}, result)),
-            "test: forward got 5 tokens; expected 1 to 4");
+            "test.mlir: forward got 5 tokens; expected 1 to 4");
   EXPECT_EQ(llvm::toString(runner->forward({1, 5}, result)),
-            "test: token 5 at position 1 is outside the vocabulary of 5");
+            "test.mlir: token 5 at position 1 is outside the vocabulary of 5");
   EXPECT_EQ(llvm::toString(runner->forward({-1}, result)),
-            "test: token -1 at position 0 is outside the vocabulary of 5");
+            "test.mlir: token -1 at position 0 is outside the vocabulary of 5");
   EXPECT_EQ(llvm::toString(runner->forward({1}, result, 9)),
-            "test: padding token 9 is outside the vocabulary of 5");
+            "test.mlir: padding token 9 is outside the vocabulary of 5");
 }
 
 TEST(ModelRunnerTest, RejectsUnparsableModule) {
@@ -350,9 +350,10 @@ TEST(EvaluationRunTest, CalibrationNeedsExposedInputs) {
   ASSERT_TRUE(runner && tokenizer);
   llvm::Expected<StatsMap> stats = calibrate(*runner, *tokenizer, {"a b"});
   ASSERT_FALSE(static_cast<bool>(stats));
-  EXPECT_EQ(llvm::toString(stats.takeError()),
-            "test: model exposes no matmul input; expected linalg.matmul ops "
-            "carrying sensq.weight");
+  EXPECT_EQ(
+      llvm::toString(stats.takeError()),
+      "test.mlir: model exposes no matmul input; expected linalg.matmul ops "
+      "carrying sensq.weight");
 }
 
 /// Imports the real model with `seqLen` positions and prints it.

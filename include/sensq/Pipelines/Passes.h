@@ -33,8 +33,8 @@ struct CPUCodegenOptions : public PassPipelineOptions<CPUCodegenOptions> {
                         llvm::cl::init(8)};
   Option<int64_t> reductionTile{
       *this, "reduction-tile",
-      llvm::cl::desc("Elements of the innermost reduction loop per tile "
-                     "(default: 16)"),
+      llvm::cl::desc("Elements of the reduction loops per tile, innermost "
+                     "loop first (default: 16)"),
       llvm::cl::init(16)};
   Option<bool> vectorize{*this, "vectorize",
                          llvm::cl::desc("Tile and vectorize linalg ops; false "

@@ -9,25 +9,33 @@ def SensQTileAndVectorize
     : Pass<"sensq-tile-and-vectorize", "::mlir::func::FuncOp"> {
   let summary = "Tile linalg ops on tensors into small tiles and vectorize them";
   let description = [{
-    Tiles every linalg op with static loop ranges so that one tile fills a
-    few vector registers, then vectorizes the tile with `linalg::vectorize`.
+    Tiles every linalg op on tensors with static loop ranges so that one
+    tile fills a few vector registers, then vectorizes the tile with
+    `linalg::vectorize`.
 
     * The vector dimension is the loop that indexes the innermost dimension
-      of the first output; its tile is `vector-width` elements. When that
-      loop is shorter, the next outer parallel loops share the remaining
-      width.
-    * A contraction (an op with a reduction loop whose output depends on at
-      least two parallel loops) gets `m-tile` rows of the output per tile,
-      and its innermost reduction loop is tiled by `reduction-tile`.
-    * Other reductions tile their innermost reduction loop by
-      `reduction-tile`.
+      of the first output; its tile is `vector-width` elements.
+    * Reduction loops advance `reduction-tile` elements per tile in total,
+      taken from the innermost reduction loop outwards, and are placed
+      inside the parallel loops so that accumulators stay in registers.
+    * A multiply-accumulate contraction (a matmul, or a generic whose body
+      is `acc + a * b`) also takes `m-tile` rows of an output loop that some
+      input does not depend on, and no other loop: after unit loops are
+      dropped the tile is a plain [m, n, k] matmul, which becomes a
+      `vector.contract` lowered to outer products.
+    * Any other op spreads the vector width over the output loops, from the
+      innermost outwards, when the innermost one is shorter.
 
     A tile size that does not divide its loop range produces a partial last
     tile, which is vectorized with masks. Ops with dynamic loop ranges and
     ops the vectorizer rejects keep their (tiled) linalg form, which later
     lowers to scalar loops, so the pass never changes what is computed.
-    Aggregated ops such as `linalg.softmax` are first decomposed into
-    generic ops.
+
+    Before tiling, aggregated ops such as `linalg.softmax` are decomposed,
+    and a reduction update guarded by a select
+    (`select(c, combine(acc, x), acc)`, as in a causally masked softmax) is
+    rewritten to `combine(acc, select(c, x, neutral))`, which the vectorizer
+    recognizes as a reduction.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
@@ -36,7 +44,8 @@ def SensQTileAndVectorize
     Option<"mTile", "m-tile", "int64_t", /*default=*/"8",
            "Output rows per contraction tile (default: 8)">,
     Option<"reductionTile", "reduction-tile", "int64_t", /*default=*/"16",
-           "Elements of the innermost reduction loop per tile (default: 16)">,
+           "Elements of the reduction loops per tile, innermost loop first "
+           "(default: 16)">,
     Option<"vectorize", "vectorize", "bool", /*default=*/"true",
            "Vectorize the tiles; false only tiles (default: true)">
   ];

@@ -71,6 +71,9 @@ struct ModelRunnerOptions {
   bool exposeMatmulInputs = false;
   /// Tile and vectorize; false lowers linalg ops to scalar loops.
   bool vectorize = true;
+  /// f32 elements per vector tile; 0 picks 16 on hosts with AVX-512 and 8
+  /// otherwise (one register).
+  int64_t vectorWidth = 0;
   /// LLVM optimization level of the JIT, 0 to 3.
   unsigned optLevel = 3;
 };
@@ -93,6 +96,8 @@ public:
   int64_t getSeqLen() const { return signature.seqLen; }
   int64_t getVocabSize() const { return signature.vocabSize; }
   const ModelTimings &getTimings() const { return timings; }
+  /// Path of the module file (or the name given to fromString), which
+  /// prefixes error messages.
   llvm::StringRef getName() const { return name; }
 
   /// Runs the entry function on `tokens` (1 to T ids, padded with

@@ -7,6 +7,7 @@
 #include "sensq/Dialect/SensQ/Utils/WeightMatmul.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Debug.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #define DEBUG_TYPE "sensq-attach-stats"
 
@@ -38,9 +39,14 @@ struct AttachStatsPass
       mlir::emitError(module.getLoc(), llvm::toString(stats.takeError()));
       return signalPassFailure();
     }
+    if (failed(verifyWeightNames(module, skip, "skip")))
+      return signalPassFailure();
     llvm::StringSet<> skipped(llvm::from_range, skip);
 
-    bool failedAny = false;
+    // A stats file from another model mismatches every layer. The first
+    // problem is reported in full and the others are counted in a note, so
+    // the message stays readable.
+    SmallVector<std::pair<Location, std::string>> problems;
     module.walk([&](linalg::MatmulOp op) {
       std::string reason;
       FailureOr<WeightMatmul> matmul = matchWeightMatmul(op, &reason);
@@ -62,18 +68,22 @@ struct AttachStatsPass
 
       auto it = stats->find(matmul->name.str());
       if (it == stats->end()) {
-        op.emitOpError("has no statistics for '")
-            << matmul->name << "' in '" << statsFile
-            << "'; calibrate this model again or list the layer in 'skip'";
-        failedAny = true;
+        problems.emplace_back(
+            op.getLoc(),
+            llvm::formatv("no statistics for '{0}' in '{1}'; calibrate this "
+                          "model again or list the layer in 'skip'",
+                          matmul->name, statsFile.getValue()));
         return;
       }
       int64_t k = matmul->getNumInputChannels();
       if (it->second.getNumChannels() != k) {
-        op.emitOpError("expected statistics of ")
-            << k << " input channels for '" << matmul->name << "', but '"
-            << statsFile << "' has " << it->second.getNumChannels();
-        failedAny = true;
+        problems.emplace_back(
+            op.getLoc(),
+            llvm::formatv("expected statistics of {0} input channels for "
+                          "'{1}', but '{2}' has {3}; the file was calibrated "
+                          "on another model",
+                          k, matmul->name, statsFile.getValue(),
+                          it->second.getNumChannels()));
         return;
       }
       op->setAttr(SensQDialect::kActivationStatsAttrName,
@@ -82,8 +92,16 @@ struct AttachStatsPass
                               << it->second.getCount() << " tokens to '"
                               << matmul->name << "'\n");
     });
-    if (failedAny)
-      signalPassFailure();
+
+    if (problems.empty())
+      return;
+    InFlightDiagnostic diag = emitError(problems.front().first)
+                              << problems.front().second;
+    if (problems.size() > 1)
+      diag.attachNote() << (problems.size() - 1)
+                        << " more matmuls have missing or mismatched "
+                           "statistics";
+    signalPassFailure();
   }
 };
 } // namespace

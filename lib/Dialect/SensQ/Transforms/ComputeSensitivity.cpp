@@ -46,8 +46,8 @@ struct ComputeSensitivityPass
         return;
       FailureOr<WeightMatmul> matmul = matchWeightMatmul(op);
       if (failed(matmul)) {
-        op.emitOpError("carries activation statistics but is not a matmul "
-                       "x * W^T with a static f32 weight");
+        emitError(op.getLoc(), "matmul carries activation statistics but is "
+                               "not x * W^T with a static f32 weight");
         failedAny = true;
         return;
       }
@@ -61,14 +61,14 @@ struct ComputeSensitivityPass
       llvm::Expected<::sensq::ActivationStats> stats =
           getActivationStats(statsAttr, name);
       if (!stats) {
-        op.emitOpError(llvm::toString(stats.takeError()));
+        emitError(op.getLoc(), llvm::toString(stats.takeError()));
         failedAny = true;
         return;
       }
       if (stats->getNumChannels() != matmul->getNumInputChannels()) {
-        op.emitOpError("expected statistics of ")
-            << matmul->getNumInputChannels() << " input channels, but got "
-            << stats->getNumChannels();
+        emitError(op.getLoc(), "expected statistics of ")
+            << matmul->getNumInputChannels() << " input channels for '" << name
+            << "', but got " << stats->getNumChannels();
         failedAny = true;
         return;
       }

@@ -81,6 +81,8 @@ struct QuantizeWeightsPass
       return signalPassFailure();
     }
 
+    if (failed(verifyWeightNames(getOperation(), skip, "skip")))
+      return signalPassFailure();
     llvm::StringSet<> skipped(llvm::from_range, skip);
     SmallVector<linalg::MatmulOp> matmuls;
     getOperation().walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
@@ -120,13 +122,13 @@ private:
 
     // Step 1: check the options against this layer and the weight values.
     if (groupSize > k)
-      return op.emitOpError("cannot use group size ")
+      return emitError(op.getLoc(), "cannot use group size ")
              << static_cast<int64_t>(groupSize) << " for '" << name << "' with K = " << k
              << " input channels; use a group size of at most " << k
              << " or 0 for per-channel quantization";
     for (int64_t i = 0, e = weight->size(); i < e; ++i) {
       if (!std::isfinite((*weight)[i]))
-        return op.emitOpError("expected finite weights in '")
+        return emitError(op.getLoc(), "expected finite weights in '")
                << name << "', but element [" << i / k << ", " << i % k
                << "] is " << (*weight)[i];
     }
@@ -186,7 +188,7 @@ private:
         weight, matmul.getNumOutputChannels(), matmul.getNumInputChannels(),
         config);
     if (!quantized) {
-      matmul.op.emitOpError("cannot quantize '")
+      emitError(matmul.op.getLoc(), "cannot quantize '")
           << name << "': " << llvm::toString(quantized.takeError());
       return failure();
     }
@@ -204,7 +206,7 @@ private:
     auto statsAttr = op->getAttrOfType<ActivationStatsAttr>(
         SensQDialect::kActivationStatsAttrName);
     if (!sensitivity || !statsAttr) {
-      op.emitOpError("cannot quantize '")
+      emitError(op.getLoc(), "cannot quantize '")
           << name << "' with awq: it needs activation statistics and a "
           << "sensq.sensitivity weight; run sensq-attach-stats and "
           << "sensq-compute-sensitivity first or list the layer in 'skip'";
@@ -213,7 +215,7 @@ private:
     llvm::Expected<::sensq::ActivationStats> stats =
         getActivationStats(statsAttr, name);
     if (!stats) {
-      op.emitOpError(llvm::toString(stats.takeError()));
+      emitError(op.getLoc(), llvm::toString(stats.takeError()));
       return failure();
     }
     SmallVector<double> scores;
@@ -224,7 +226,7 @@ private:
         weight, matmul.getNumOutputChannels(), matmul.getNumInputChannels(),
         config, scores, *stats, gridSize);
     if (!result) {
-      op.emitOpError("cannot quantize '")
+      emitError(op.getLoc(), "cannot quantize '")
           << name << "': " << llvm::toString(result.takeError());
       return failure();
     }

@@ -9,6 +9,7 @@
 #include "mlir/IR/Matchers.h"
 #include "sensq/Dialect/SensQ/IR/SensQDialect.h"
 #include "sensq/Dialect/SensQ/IR/SensQOps.h"
+#include "llvm/ADT/StringSet.h"
 
 using namespace mlir;
 using namespace mlir::sensq;
@@ -86,4 +87,40 @@ mlir::sensq::getConstantWeightValues(Value weight) {
     return std::vector<float>(data->begin(), data->end());
   }
   return std::nullopt;
+}
+
+LogicalResult mlir::sensq::verifyWeightNames(Operation *root,
+                                             ArrayRef<std::string> names,
+                                             StringRef optionName) {
+  if (names.empty())
+    return success();
+  llvm::StringSet<> known;
+  root->walk([&](linalg::MatmulOp op) {
+    if (auto name = op->getAttrOfType<StringAttr>(
+            SensQDialect::kWeightNameAttrName))
+      known.insert(name.getValue());
+  });
+
+  for (const std::string &name : names) {
+    if (known.contains(name))
+      continue;
+    InFlightDiagnostic diag = emitError(root->getLoc())
+                              << "'" << optionName << "' lists '" << name
+                              << "', which names no matmul";
+    StringRef closest;
+    unsigned closestDistance = ~0u;
+    for (const auto &entry : known) {
+      unsigned distance = StringRef(name).edit_distance(entry.getKey());
+      if (distance < closestDistance) {
+        closest = entry.getKey();
+        closestDistance = distance;
+      }
+    }
+    if (!closest.empty())
+      diag << "; did you mean '" << closest << "'?";
+    else
+      diag << "; the module has no matmul with a 'sensq.weight' name";
+    return failure();
+  }
+  return success();
 }

@@ -7,9 +7,10 @@
 // RUN: not sensq-opt %s --sensq-attach-stats="stats=%t.missing.safetensors" 2>&1 | FileCheck %s --check-prefix=MISSING
 // RUN: sensq-opt %s --sensq-attach-stats="stats=%t.missing.safetensors skip=layer1.weight" | FileCheck %s --check-prefix=SKIP
 
-// RUN: echo '{"layer0.weight": {"rows": [[1.0, -2.0]]}, "layer1.weight": {"rows": [[1.0, 2.0]]}}' > %t.shape.json
+// RUN: echo '{"layer0.weight": {"rows": [[1.0, -2.0]]}, "layer1.weight": {"rows": [[1.0, 2.0, 3.0]]}}' > %t.shape.json
 // RUN: %python %sensq_src/test/Inputs/write_stats.py %t.shape.json %t.shape.safetensors
 // RUN: not sensq-opt %s --sensq-attach-stats="stats=%t.shape.safetensors" 2>&1 | FileCheck %s --check-prefix=SHAPE
+// RUN: not sensq-opt %s --sensq-attach-stats="stats=%t.safetensors skip=layer1.wieght" 2>&1 | FileCheck %s --check-prefix=MISSPELLED
 
 // RUN: echo '{"layer0.weight": {"count": 1, "abs_sum": [1.0, NaN, 0.5], "sq_sum": [1.0, 4.0, 0.25], "gram": [1, 0, 0, 0, 4, 0, 0, 0, 0.25]}}' > %t.nan.json
 // RUN: %python %sensq_src/test/Inputs/write_stats.py %t.nan.json %t.nan.safetensors
@@ -38,13 +39,18 @@
 // CHECK-NOT: sensq.activation_stats
 // CHECK-SAME: ins(
 
-// MISSING: error: 'linalg.matmul' op has no statistics for 'layer1.weight' in '{{.*}}.missing.safetensors'; calibrate this model again or list the layer in 'skip'
+// MISSING: error: no statistics for 'layer1.weight' in '{{.*}}.missing.safetensors'; calibrate this model again or list the layer in 'skip'
 
 // SKIP: sensq.activation_stats = #sensq.activation_stats<count = 1,
 // SKIP-SAME: sensq.weight = "layer0.weight"
 // SKIP-NOT: sensq.activation_stats
 
-// SHAPE: error: 'linalg.matmul' op expected statistics of 3 input channels for 'layer0.weight', but '{{.*}}.shape.safetensors' has 2
+// SHAPE: error: expected statistics of 3 input channels for 'layer0.weight', but '{{.*}}.shape.safetensors' has 2; the file was calibrated on another model
+// SHAPE-NOT: error:
+// SHAPE: note: 1 more matmuls have missing or mismatched statistics
+
+// A misspelled name in 'skip' is an error, not a silent no-op.
+// MISSPELLED: error: 'skip' lists 'layer1.wieght', which names no matmul; did you mean 'layer1.weight'?
 
 // NAN: {{.*}}.nan.safetensors{{.*}}layer0.weight{{.*}}
 

@@ -1,7 +1,7 @@
 // RUN: sensq-opt %s --split-input-file --sensq-quantize-weights="method=rtn bits=4 group-size=0" | FileCheck %s --check-prefix=PER-CHANNEL
 // RUN: sensq-opt %s --split-input-file --sensq-quantize-weights="method=rtn bits=4 group-size=2" | FileCheck %s --check-prefix=GROUP
 // RUN: sensq-opt %s --split-input-file --sensq-quantize-weights="method=rtn bits=8 group-size=0 symmetric=true" | FileCheck %s --check-prefix=SYMMETRIC
-// RUN: sensq-opt %s --split-input-file --sensq-quantize-weights="method=rtn bits=4 group-size=0 skip=layer.first" | FileCheck %s --check-prefix=SKIP
+// RUN: sensq-opt %s --sensq-quantize-weights="method=rtn bits=4 group-size=0 skip=layer.first" | FileCheck %s --check-prefix=SKIP
 
 // Asymmetric 4-bit, one group per row: row [-1, 0, 1, 2] has the range
 // [-1, 2], so scale = 3 / 15 = 0.2, zero point = round(1 / 0.2) = 5 and codes

@@ -43,6 +43,13 @@ FailureOr<WeightMatmul> matchWeightMatmul(linalg::MatmulOp op,
 /// resource blob is missing.
 std::optional<std::vector<float>> getConstantWeightValues(Value weight);
 
+/// Checks that every entry of `names` is the `sensq.weight` name of a
+/// `linalg.matmul` under `root`. A misspelled name would otherwise be ignored
+/// without notice, so the error names the first unknown entry, the option it
+/// came from and the closest known name.
+LogicalResult verifyWeightNames(Operation *root, ArrayRef<std::string> names,
+                                StringRef optionName);
+
 /// Returns the indexing maps of a transposed-B matmul:
 /// (m, n, k) -> (m, k), (n, k), (m, n).
 SmallVector<AffineMap> getTransposedBMatmulMaps(MLIRContext *context);

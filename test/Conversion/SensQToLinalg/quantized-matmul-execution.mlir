@@ -33,6 +33,17 @@ func.func @symmetric_8bit_input_scales(%x: tensor<2x5xf32>) -> tensor<2x1xf32> {
   return %y : tensor<2x1xf32>
 }
 
+func.func @dynamic_rows(%x: tensor<?x5xf32>) -> tensor<?x1xf32> {
+  // The weight of @symmetric_8bit_input_scales in groups of 2, 2 and 1 with
+  // equal scales, and a dynamic number of input rows.
+  %q = arith.constant dense<[[130, 127, 128, 132, 120]]> : tensor<1x5xui8>
+  %s = arith.constant dense<[[0.5, 0.5, 0.5]]> : tensor<1x3xf32>
+  %is = arith.constant dense<[1.0, 2.0, 1.0, 4.0, 8.0]> : tensor<5xf32>
+  %y = sensq.quantized_matmul %x, %q scales %s input_scales %is {bits = 8 : i64, group_size = 2 : i64, symmetric}
+         : (tensor<?x5xf32>, tensor<1x5xui8>, tensor<1x3xf32>, tensor<5xf32>) -> tensor<?x1xf32>
+  return %y : tensor<?x1xf32>
+}
+
 func.func @main() {
   %x = arith.constant dense<[[1.0, 2.0, 3.0, 4.0, 5.0], [-1.0, 0.5, 0.25, 2.0, -3.0]]> : tensor<2x5xf32>
   %a = call @asymmetric_groups(%x) : (tensor<2x5xf32>) -> tensor<2x3xf32>
@@ -45,6 +56,12 @@ func.func @main() {
   // CHECK: {{\[}}[0],
   // CHECK-NEXT: [1.375]]
   call @printMemrefF32(%ub) : (tensor<*xf32>) -> ()
+  %xd = tensor.cast %x : tensor<2x5xf32> to tensor<?x5xf32>
+  %d = call @dynamic_rows(%xd) : (tensor<?x5xf32>) -> tensor<?x1xf32>
+  %ud = tensor.cast %d : tensor<?x1xf32> to tensor<*xf32>
+  // CHECK: {{\[}}[0],
+  // CHECK-NEXT: [1.375]]
+  call @printMemrefF32(%ud) : (tensor<*xf32>) -> ()
   return
 }
 

@@ -44,14 +44,13 @@ void sensq::buildCPUCodegenPipeline(OpPassManager &pm,
   // and copy a buffer for every op writing into it.
   pm.addPass(createCanonicalizerPass());
 
-  if (options.vectorize) {
-    SensQTileAndVectorizeOptions tileOptions;
-    tileOptions.vectorWidth = options.vectorWidth;
-    tileOptions.mTile = options.mTile;
-    tileOptions.reductionTile = options.reductionTile;
-    pm.addNestedPass<func::FuncOp>(createSensQTileAndVectorize(tileOptions));
-    pm.addPass(createCanonicalizerPass());
-  }
+  SensQTileAndVectorizeOptions tileOptions;
+  tileOptions.vectorWidth = options.vectorWidth;
+  tileOptions.mTile = options.mTile;
+  tileOptions.reductionTile = options.reductionTile;
+  tileOptions.vectorize = options.vectorize;
+  pm.addNestedPass<func::FuncOp>(createSensQTileAndVectorize(tileOptions));
+  pm.addPass(createCanonicalizerPass());
 
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
@@ -85,7 +84,11 @@ void sensq::buildCPUCodegenPipeline(OpPassManager &pm,
 
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
-  pm.addPass(createConvertVectorToLLVMPass());
+  // Sums of vector lanes may be reassociated into a tree of adds; the
+  // vectorized code already sums in a different order than scalar loops.
+  ConvertVectorToLLVMPassOptions vectorOptions;
+  vectorOptions.reassociateFPReductions = true;
+  pm.addPass(createConvertVectorToLLVMPass(vectorOptions));
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());

@@ -1,8 +1,9 @@
 //===- DistinctResultBuffers.cpp - One allocation per returned buffer -----===//
 //
 // buffer-results-to-out-params replaces a returned allocation by an output
-// parameter. It expects each result to be a distinct allocation made in the
-// function; this pass copies every other returned buffer into one.
+// parameter and expects each result to be a distinct allocation made in the
+// function. This pass copies every other returned buffer into such an
+// allocation.
 //
 //===----------------------------------------------------------------------===//
 

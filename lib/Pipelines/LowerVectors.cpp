@@ -2,9 +2,9 @@
 //
 // Lowers the vector ops produced by vectorization (contract, multi_reduction,
 // transpose, mask, n-D transfers) to 1-D vector ops. Each stage is its own
-// greedy rewrite: shape_cast and broadcast lowering undo canonicalization
-// patterns and vice versa, so mixing them in one set does not converge and
-// grows memory without bound.
+// greedy rewrite, because shape_cast and broadcast lowering undo
+// canonicalization patterns and vice versa. Mixed in one pattern set they do
+// not converge and use memory without bound.
 //
 //===----------------------------------------------------------------------===//
 
@@ -52,8 +52,8 @@ struct LowerVectorsPass
 
 private:
   /// Applies one stage. A stage that hits the greedy driver's iteration
-  /// limit still leaves valid IR; whatever it did not lower is lowered by
-  /// the later stages or by convert-vector-to-llvm.
+  /// limit still leaves valid IR, and the later stages or
+  /// convert-vector-to-llvm lower what it left.
   void runStage(llvm::function_ref<void(RewritePatternSet &)> populate) {
     RewritePatternSet patterns(&getContext());
     populate(patterns);
@@ -67,9 +67,9 @@ void LowerVectorsPass::runOnOperation() {
   MLIRContext *ctx = &getContext();
   if (approximateMath)
     runStage([&](RewritePatternSet &patterns) {
-      // sin and cos keep their libm calls: the polynomial versions lose
-      // accuracy on large arguments such as rotary angles, and they are
-      // evaluated far less often than exp.
+      // sin and cos keep their libm calls because the polynomial versions
+      // lose accuracy on large arguments such as rotary angles. They are
+      // also evaluated far less often than exp.
       populateMathPolynomialApproximationPatterns(patterns, [](StringRef name) {
         return llvm::is_contained(
             {math::ExpOp::getOperationName(), math::ExpM1Op::getOperationName(),
@@ -82,11 +82,13 @@ void LowerVectorsPass::runOnOperation() {
 
   // Transfers that broadcast or transpose become plain transfers followed
   // by vector.broadcast and vector.transpose, which fold into the
-  // contractions that use them; contractions over i8 or f16 inputs extended
-  // to i32 or f32 absorb the extension. Multiply + multi_reduction chains
-  // are deliberately not turned into contractions: unless they form an
-  // [m, n, k] matmul, contractions lower to one scalar reduction per output
-  // element, while the multi_reduction lowers to vector adds.
+  // contractions that use them. Contractions over i8 or f16 inputs extended
+  // to i32 or f32 absorb the extension.
+  //
+  // Multiply + multi_reduction chains are not turned into contractions:
+  // a contraction that is not an [m, n, k] matmul lowers to one scalar
+  // reduction per output element, while the multi_reduction lowers to
+  // vector adds.
   runStage([&](RewritePatternSet &patterns) {
     vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
     vector::populateFoldArithExtensionPatterns(patterns);
@@ -94,7 +96,7 @@ void LowerVectorsPass::runOnOperation() {
     addVectorCanonicalization(patterns, ctx);
   });
 
-  // Masked transfers become transfers with a mask operand; masked
+  // Masked transfers become transfers with a mask operand. Masked
   // contractions and reductions are lowered with their masks below.
   runStage([&](RewritePatternSet &patterns) {
     vector::populateVectorMaskLoweringPatternsForSideEffectingOps(patterns);

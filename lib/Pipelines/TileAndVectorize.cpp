@@ -371,14 +371,11 @@ void TileAndVectorizePass::processOp(RewriterBase &rewriter,
     target = tiled->tiledOps.front();
   }
 
-  if (!vectorize)
-    return;
-
   // Loops of one iteration are dropped from contraction tiles, so that the
   // tile becomes a plain [m, n, k] vector.contract that lowers to outer
-  // products; with unit loops in between it would lower to one dot product
-  // per output. Bodies with tensor.extract are left alone: dropping unit
-  // loops there produced wrong gathers.
+  // products. With unit loops in between it would lower to one dot product
+  // per output. Bodies with tensor.extract are left alone because dropping
+  // unit loops from such gathers gave wrong results in testing.
   SmallVector<int64_t> loopSizes = plan->vectorSizes;
   if (auto generic = dyn_cast<linalg::GenericOp>(target);
       generic && plan->isContraction &&
@@ -440,7 +437,9 @@ void TileAndVectorizePass::runOnOperation() {
   // stand for, which tile and vectorize like any other.
   SmallVector<linalg::AggregatedOpInterface> aggregates;
   func.walk([&](linalg::AggregatedOpInterface op) {
-    if (cast<linalg::LinalgOp>(op.getOperation()).hasPureTensorSemantics())
+    // On buffers the op has no results to replace.
+    if (op->getNumResults() > 0 &&
+        llvm::all_of(op->getResultTypes(), llvm::IsaPred<RankedTensorType>))
       aggregates.push_back(op);
   });
   for (linalg::AggregatedOpInterface op : aggregates) {
@@ -449,6 +448,9 @@ void TileAndVectorizePass::runOnOperation() {
     if (succeeded(values))
       rewriter.replaceOp(op, *values);
   }
+
+  if (!vectorize)
+    return;
 
   SmallVector<linalg::GenericOp> generics;
   func.walk([&](linalg::GenericOp op) {

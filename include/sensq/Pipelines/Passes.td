@@ -47,7 +47,8 @@ def SensQTileAndVectorize
            "Elements of the reduction loops per tile, innermost loop first "
            "(default: 16)">,
     Option<"vectorize", "vectorize", "bool", /*default=*/"true",
-           "Vectorize the tiles; false only tiles (default: true)">
+           "Tile and vectorize; false only decomposes aggregated ops and "
+           "leaves the rest to scalar loops (default: true)">
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",

@@ -22,9 +22,9 @@ std::vector<TokenWindow> sensq::makeWindows(int64_t numTokens,
   std::vector<TokenWindow> windows;
   if (windowSize < 2)
     return windows;
-  // Consecutive windows share one token: the last input of a window is the
-  // first input of the next, so the next window predicts from the token
-  // after it on and no target is skipped or predicted twice.
+  // Consecutive windows share one token. The last input of a window is the
+  // first input of the next, which then predicts the tokens after it, so no
+  // target is skipped or predicted twice.
   for (int64_t begin = 0; begin + 1 < numTokens; begin += windowSize - 1)
     windows.push_back({begin, std::min(windowSize, numTokens - begin)});
   return windows;
@@ -58,7 +58,7 @@ sensq::readDocuments(llvm::StringRef path) {
       documents.push_back(line.str());
   }
   if (documents.empty())
-    return makeError(llvm::formatv("{0}: text file holds no document; "
+    return makeError(llvm::formatv("{0}: text file contains no document; "
                                    "expected one document per non-empty line",
                                    path));
   return documents;
@@ -75,7 +75,7 @@ sensq::selectDocuments(std::vector<std::string> documents, int64_t skip,
                                    path, skip, max ? *max : -1));
   if (skip >= total)
     return makeError(llvm::formatv("{0}: skipping {1} documents leaves none; "
-                                   "the file holds {2}",
+                                   "the file contains {2}",
                                    path, skip, total));
   int64_t end = max ? std::min(total, skip + *max) : total;
   return std::vector<std::string>(
@@ -208,8 +208,8 @@ sensq::calibrate(ModelRunner &runner, const Tokenizer &tokenizer,
           llvm::ArrayRef(tokens).slice(window.begin, window.length);
       if (llvm::Error err = runner.forward(input, output))
         return std::move(err);
-      // Rows [0, length) hold the real tokens of the window; the rest are
-      // padding.
+      // Rows [0, length) are the real tokens of the window, and the rows
+      // after them are padding.
       for (auto [name, extra] :
            llvm::zip_equal(signature.extraNames, output.extras))
         stats.at(name).add(extra.data(), window.length);
@@ -222,9 +222,10 @@ sensq::calibrate(ModelRunner &runner, const Tokenizer &tokenizer,
                                      "than two tokens",
                                      runner.getName(), name));
     if (!layerStats.isFinite())
-      return makeError(llvm::formatv("{0}: input of '{1}' holds a non-finite "
-                                     "value",
-                                     runner.getName(), name));
+      return makeError(
+          llvm::formatv("{0}: input of '{1}' contains a non-finite "
+                        "value",
+                        runner.getName(), name));
   }
   return stats;
 }

@@ -136,6 +136,7 @@ llvm::Expected<Tokenizer> Tokenizer::fromGGUF(const gguf::GGUFFile &file) {
                                      "'llama' (SentencePiece)",
                                      path, *model));
   }
+
   llvm::Expected<std::vector<std::string>> pieces =
       file.getStringArray("tokenizer.ggml.tokens");
   if (!pieces)
@@ -152,6 +153,7 @@ llvm::Expected<Tokenizer> Tokenizer::fromGGUF(const gguf::GGUFFile &file) {
       return read.takeError();
     types = std::move(*read);
   }
+
   auto readId = [&](llvm::StringRef key, std::optional<int32_t> fallback)
       -> llvm::Expected<std::optional<int32_t>> {
     if (!file.hasKey(key))
@@ -164,6 +166,7 @@ llvm::Expected<Tokenizer> Tokenizer::fromGGUF(const gguf::GGUFFile &file) {
                                      path, key, *value));
     return static_cast<int32_t>(*value);
   };
+
   // SentencePiece's defaults: <unk> = 0, <s> = 1, </s> = 2.
   llvm::Expected<std::optional<int32_t>> bos =
       readId("tokenizer.ggml.bos_token_id", 1);
@@ -177,6 +180,7 @@ llvm::Expected<Tokenizer> Tokenizer::fromGGUF(const gguf::GGUFFile &file) {
       readId("tokenizer.ggml.unknown_token_id", std::nullopt);
   if (!unknown)
     return unknown.takeError();
+
   return create(std::move(*pieces), std::move(*scores), std::move(types), **bos,
                 **eos, *unknown, path);
 }
@@ -247,8 +251,8 @@ std::vector<int32_t> Tokenizer::encode(llvm::StringRef text,
     pos += length;
   }
 
-  // Greedy merging with a priority queue over adjacent pairs; stale
-  // candidates (a side already merged away or changed) are skipped.
+  // Greedy merging with a priority queue over adjacent pairs. Stale
+  // candidates, whose sides were merged away or changed, are skipped.
   int64_t numSymbols = symbols.size();
   std::vector<int64_t> next(numSymbols), prev(numSymbols);
   std::vector<bool> alive(numSymbols, true);

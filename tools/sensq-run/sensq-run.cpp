@@ -185,12 +185,12 @@ static llvm::Expected<std::vector<std::string>> loadDocuments() {
 }
 
 /// Seconds elapsed while running `body`, printed with --timings.
-template <typename Fn> static auto timed(llvm::StringRef what, Fn body) {
+template <typename Fn> static auto timed(llvm::StringRef label, Fn body) {
   auto start = std::chrono::steady_clock::now();
   auto result = body();
   if (printTimings)
     llvm::errs() << llvm::formatv(
-        "{0}: {1:f3} s\n", what,
+        "{0}: {1:f3} s\n", label,
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count());
   return result;

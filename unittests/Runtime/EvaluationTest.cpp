@@ -135,7 +135,7 @@ TEST(DocumentsTest, RejectsEmptyFile) {
   llvm::Expected<std::vector<std::string>> documents = readDocuments(path);
   ASSERT_FALSE(static_cast<bool>(documents));
   EXPECT_EQ(llvm::toString(documents.takeError()),
-            path + ": text file holds no document; expected one document "
+            path + ": text file contains no document; expected one document "
                    "per non-empty line");
   llvm::sys::fs::remove(path);
 }
@@ -175,7 +175,7 @@ TEST(DocumentsTest, RejectsEmptySelection) {
       selectDocuments({"a", "b"}, 2, std::nullopt, "f.txt");
   ASSERT_FALSE(static_cast<bool>(none));
   EXPECT_EQ(llvm::toString(none.takeError()),
-            "f.txt: skipping 2 documents leaves none; the file holds 2");
+            "f.txt: skipping 2 documents leaves none; the file contains 2");
 
   llvm::Expected<std::vector<std::string>> zero =
       selectDocuments({"a", "b"}, 0, 0, "f.txt");

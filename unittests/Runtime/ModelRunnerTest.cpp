@@ -244,7 +244,8 @@ TEST(ModelRunnerTest, ScalarAndVectorCodeAgree) {
   std::unique_ptr<ModelRunner> vectorRunner = compileOrFail(kBufferModel);
   std::unique_ptr<ModelRunner> scalarRunner =
       compileOrFail(kBufferModel, scalar);
-  ASSERT_TRUE(vectorRunner && scalarRunner);
+  ASSERT_TRUE(vectorRunner);
+  ASSERT_TRUE(scalarRunner);
   std::vector<int32_t> tokens = {3, 7, 1, 0, 5, 9, 2, 8, 4, 6, 11, 13, 17};
   ForwardResult a, b;
   ASSERT_FALSE(static_cast<bool>(vectorRunner->forward(tokens, a)));
@@ -299,7 +300,8 @@ std::optional<Tokenizer> loadModelTokenizer() {
 TEST(EvaluationRunTest, UniformModelHasVocabularyPerplexity) {
   std::unique_ptr<ModelRunner> runner = compileOrFail(kCalibrationModel);
   std::optional<Tokenizer> tokenizer = loadModelTokenizer();
-  ASSERT_TRUE(runner && tokenizer);
+  ASSERT_TRUE(runner);
+  ASSERT_TRUE(tokenizer);
   std::vector<std::string> documents = {"Once upon a time, there was a dog.",
                                         "Hi", "The end of a long story."};
   llvm::Expected<PerplexityResult> result =
@@ -316,7 +318,8 @@ TEST(EvaluationRunTest, UniformModelHasVocabularyPerplexity) {
 TEST(EvaluationRunTest, CalibrationCountsOnlyRealTokens) {
   std::unique_ptr<ModelRunner> runner = compileOrFail(kCalibrationModel);
   std::optional<Tokenizer> tokenizer = loadModelTokenizer();
-  ASSERT_TRUE(runner && tokenizer);
+  ASSERT_TRUE(runner);
+  ASSERT_TRUE(tokenizer);
   ASSERT_EQ(runner->getSignature().extraNames,
             std::vector<std::string>{"probe.weight"});
   // The long document needs several windows of 8; "Hi" needs a partial one.
@@ -347,7 +350,8 @@ TEST(EvaluationRunTest, CalibrationCountsOnlyRealTokens) {
 TEST(EvaluationRunTest, CalibrationNeedsExposedInputs) {
   std::unique_ptr<ModelRunner> runner = compileOrFail(kAffineModel);
   std::optional<Tokenizer> tokenizer = loadModelTokenizer();
-  ASSERT_TRUE(runner && tokenizer);
+  ASSERT_TRUE(runner);
+  ASSERT_TRUE(tokenizer);
   llvm::Expected<StatsMap> stats = calibrate(*runner, *tokenizer, {"a b"});
   ASSERT_FALSE(static_cast<bool>(stats));
   EXPECT_EQ(
@@ -389,7 +393,9 @@ TEST(RealModelTest, VectorizedLogitsMatchScalarLoops) {
   std::unique_ptr<ModelRunner> vectorRunner = compileOrFail(source);
   std::unique_ptr<ModelRunner> scalarRunner = compileOrFail(source, scalar);
   std::optional<Tokenizer> tokenizer = loadModelTokenizer();
-  ASSERT_TRUE(vectorRunner && scalarRunner && tokenizer);
+  ASSERT_TRUE(vectorRunner);
+  ASSERT_TRUE(scalarRunner);
+  ASSERT_TRUE(tokenizer);
   std::vector<int32_t> tokens = tokenizer->encode(
       "Once upon a time, there was a little girl named Lily.", true);
   ASSERT_LE(tokens.size(), 32u);

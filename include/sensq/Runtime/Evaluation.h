@@ -49,7 +49,7 @@ double negativeLogLikelihood(llvm::ArrayRef<float> logits, int32_t target);
 
 /// Reads the documents of a text file: its lines that hold more than white
 /// space, with trailing white space (including '\r') removed. Fails, naming
-/// the file, when it cannot be read or holds no document.
+/// the file, when it cannot be read or contains no document.
 llvm::Expected<std::vector<std::string>> readDocuments(llvm::StringRef path);
 
 /// Returns documents [skip, skip + max) of `documents` (all remaining ones
@@ -84,9 +84,9 @@ generateGreedy(ModelRunner &runner, const Tokenizer &tokenizer,
                const std::function<void(int32_t)> &onToken = nullptr);
 
 /// Runs a model whose extra results are exposed matmul inputs over
-/// `documents`, windowed as for perplexity, and accumulates for each weight
-/// name the input rows of the real tokens of every window; padding rows are
-/// never counted.
+/// `documents`, windowed as for perplexity. For each weight name, the input
+/// rows of the real tokens of every window are accumulated, and padding
+/// rows are never counted.
 llvm::Expected<StatsMap> calibrate(ModelRunner &runner,
                                    const Tokenizer &tokenizer,
                                    llvm::ArrayRef<std::string> documents);

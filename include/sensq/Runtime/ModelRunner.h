@@ -6,7 +6,7 @@
 //   func.func @forward(%tokens: tensor<Txi32>)
 //       -> (tensor<TxVxf32>, tensor<TxK1xf32>, ...)
 //
-// whose first result holds the next-token logits of every position and whose
+// whose first result contains the next-token logits of every position and whose
 // optional further rank-2 results (for example the matmul inputs exposed for
 // calibration) share the T rows.
 //

@@ -25,6 +25,7 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/Debug.h"
 
 #define DEBUG_TYPE "sensq-tile-and-vectorize"
@@ -219,7 +220,8 @@ struct TileAndVectorizePass
 
 private:
   std::optional<TilePlan> planTiles(linalg::LinalgOp op) const;
-  void processOp(RewriterBase &rewriter, linalg::LinalgOp op);
+  void processOp(RewriterBase &rewriter, linalg::LinalgOp op,
+                 llvm::DenseSet<Operation *> &erased);
 };
 
 } // namespace
@@ -338,12 +340,32 @@ TileAndVectorizePass::planTiles(linalg::LinalgOp op) const {
 }
 
 void TileAndVectorizePass::processOp(RewriterBase &rewriter,
-                                     linalg::LinalgOp op) {
+                                     linalg::LinalgOp op,
+                                     llvm::DenseSet<Operation *> &erased) {
   std::optional<TilePlan> plan = planTiles(op);
   if (!plan)
     return;
 
+  // A zero fill of the output can move into the tile loop when every output
+  // element belongs to exactly one tile, that is, when no reduction loop is
+  // tiled. The tile then starts from the fill value instead of reading a
+  // buffer that a separate pass over memory filled.
+  linalg::FillOp outputFill;
+  if (op.getNumDpsInits() == 1) {
+    outputFill = op.getDpsInitOperand(0)->get().getDefiningOp<linalg::FillOp>();
+    bool reductionTiled = false;
+    for (auto [loop, iterator] : llvm::enumerate(op.getIteratorTypesArray()))
+      if (iterator != utils::IteratorType::parallel &&
+          plan->tileSizes[loop] != 0)
+        reductionTiled = true;
+    if (outputFill && (reductionTiled || !outputFill->hasOneUse() ||
+                       !outputFill.hasPureTensorSemantics()))
+      outputFill = nullptr;
+  }
+
   Operation *target = op;
+  // Value of the output fill moved into the tiles, if any.
+  Value fillValue;
   if (llvm::any_of(plan->tileSizes, [](int64_t t) { return t != 0; })) {
     scf::SCFTilingOptions options;
     options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
@@ -369,6 +391,20 @@ void TileAndVectorizePass::processOp(RewriterBase &rewriter,
     }
     rewriter.replaceOp(op, tiled->replacements);
     target = tiled->tiledOps.front();
+
+    if (outputFill && !tiled->loops.empty()) {
+      auto outerLoop = cast<scf::ForOp>(tiled->loops.front().getOperation());
+      Value filled = outputFill.getResult(0);
+      Value unfilled = outputFill.getDpsInitOperand(0)->get();
+      for (OpOperand &loopInit : outerLoop.getInitArgsMutable())
+        if (loopInit.get() == filled)
+          rewriter.modifyOpInPlace(outerLoop, [&] { loopInit.set(unfilled); });
+      fillValue = outputFill.getInputs().front();
+      if (outputFill->use_empty()) {
+        erased.insert(outputFill);
+        rewriter.eraseOp(outputFill);
+      }
+    }
   }
 
   // Loops of one iteration are dropped from contraction tiles, so that the
@@ -406,6 +442,33 @@ void TileAndVectorizePass::processOp(RewriterBase &rewriter,
   SmallVector<int64_t> vectorSizes;
   if (plan->needsMasking)
     vectorSizes = loopSizes;
+
+  // The moved fill writes the output tile just before the op reads it, so
+  // that after vectorization the read folds into the fill value.
+  if (fillValue) {
+    auto tiledOp = cast<linalg::LinalgOp>(target);
+    OpOperand *tileInit = tiledOp.getDpsInitOperand(0);
+    rewriter.setInsertionPoint(target);
+    auto tileFill = linalg::FillOp::create(rewriter, target->getLoc(),
+                                           ValueRange{fillValue},
+                                           ValueRange{tileInit->get()});
+    rewriter.modifyOpInPlace(target,
+                             [&] { tileInit->set(tileFill.getResult(0)); });
+    if (vectorize) {
+      SmallVector<int64_t> fillSizes;
+      if (!vectorSizes.empty())
+        for (AffineExpr expr :
+             tiledOp.getMatchingIndexingMap(tileInit).getResults())
+          fillSizes.push_back(
+              vectorSizes[cast<AffineDimExpr>(expr).getPosition()]);
+      SmallVector<bool> fillScalable(fillSizes.size(), false);
+      rewriter.setInsertionPoint(tileFill);
+      FailureOr<linalg::VectorizationResult> filled =
+          linalg::vectorize(rewriter, tileFill, fillSizes, fillScalable);
+      if (succeeded(filled))
+        rewriter.replaceOp(tileFill, filled->replacements);
+    }
+  }
   // One scalable-dimension flag per vector size: with an empty list the
   // vectorized linalg.index ops fail verification after canonicalization.
   SmallVector<bool> scalableDims(vectorSizes.size(), false);
@@ -465,8 +528,12 @@ void TileAndVectorizePass::runOnOperation() {
     if (op.hasPureTensorSemantics() && isa<TilingInterface>(op.getOperation()))
       ops.push_back(op);
   });
-  for (linalg::LinalgOp op : ops)
-    processOp(rewriter, op);
+  // Consumers come first, so that the fill of an output is still a
+  // linalg.fill when its consumer is tiled and can move into the tiles.
+  llvm::DenseSet<Operation *> erased;
+  for (linalg::LinalgOp op : llvm::reverse(ops))
+    if (!erased.contains(op))
+      processOp(rewriter, op, erased);
 
   // Read and write whole tensors at tile offsets instead of going through
   // extract_slice/insert_slice, so that bufferization gives transfers on

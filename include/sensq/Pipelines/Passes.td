@@ -29,7 +29,12 @@ def SensQTileAndVectorize
     A tile size that does not divide its loop range produces a partial last
     tile, which is vectorized with masks. Ops with dynamic loop ranges and
     ops the vectorizer rejects keep their (tiled) linalg form, which later
-    lowers to scalar loops, so the pass never changes what is computed.
+    lowers to scalar loops.
+
+    When no reduction loop is tiled, every output element belongs to one
+    tile, and a `linalg.fill` of the output moves into the tile loop: each
+    tile starts from the fill value instead of reading a buffer filled in a
+    separate pass.
 
     Before tiling, aggregated ops such as `linalg.softmax` are decomposed,
     and a reduction update guarded by a select

@@ -20,8 +20,6 @@ using namespace sensq;
 namespace {
 
 const char *const kModelPath = SENSQ_SOURCE_DIR "/data/stories260K-f32.gguf";
-const char *const kTextPath =
-    SENSQ_SOURCE_DIR "/data/tinystories-valid-sample.txt";
 
 /// logits[t, v] = 10 * tokens[t] + v over T = 4 positions and V = 5.
 constexpr const char *kAffineModel = R"mlir(

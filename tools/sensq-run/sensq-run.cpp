@@ -220,6 +220,15 @@ static llvm::Error runGenerate() {
   llvm::outs() << "\n";
   if (!tokens)
     return tokens.takeError();
+
+  int64_t generated = tokens->size() - promptTokens.size();
+  int64_t seqLen = loaded->runner->getSeqLen();
+  if (generated < steps && static_cast<int64_t>(tokens->size()) >= seqLen)
+    llvm::WithColor::note(llvm::errs(), "sensq-run")
+        << "stopped after " << generated << " of " << steps.getValue()
+        << " tokens because the context of " << seqLen
+        << " positions is full; import the model with a larger --seq-len to "
+           "generate more\n";
   return llvm::Error::success();
 }
 

@@ -7,6 +7,7 @@
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <cmath>
@@ -49,9 +50,24 @@ sensq::readDocuments(llvm::StringRef path) {
   if (!buffer)
     return makeError(llvm::formatv("{0}: cannot read the text file: {1}", path,
                                    buffer.getError().message()));
+  // A binary file passed by mistake (a GGUF model, say) would otherwise be
+  // split at its newline bytes and evaluated without complaint.
+  llvm::StringRef text = (*buffer)->getBuffer();
+  size_t nul = text.find('\0');
+  if (nul != llvm::StringRef::npos)
+    return makeError(llvm::formatv("{0}: not a text file: byte {1} is NUL; "
+                                   "expected UTF-8 text with one document "
+                                   "per line",
+                                   path, nul));
+  if (!llvm::json::isUTF8(text))
+    return makeError(llvm::formatv("{0}: not a text file: invalid UTF-8; "
+                                   "expected UTF-8 text with one document "
+                                   "per line",
+                                   path));
+
   std::vector<std::string> documents;
   llvm::SmallVector<llvm::StringRef> lines;
-  (*buffer)->getBuffer().split(lines, '\n');
+  text.split(lines, '\n');
   for (llvm::StringRef line : lines) {
     line = line.rtrim();
     if (!line.trim().empty())
@@ -68,11 +84,14 @@ llvm::Expected<std::vector<std::string>>
 sensq::selectDocuments(std::vector<std::string> documents, int64_t skip,
                        std::optional<int64_t> max, llvm::StringRef path) {
   int64_t total = documents.size();
-  if (skip < 0 || (max && *max < 1))
-    return makeError(llvm::formatv("{0}: invalid document selection (skip "
-                                   "{1}, max {2}); expected skip >= 0 and "
-                                   "max >= 1",
-                                   path, skip, max ? *max : -1));
+  if (skip < 0)
+    return makeError(llvm::formatv("{0}: invalid --skip-docs {1}; expected "
+                                   "a number of documents >= 0",
+                                   path, skip));
+  if (max && *max < 1)
+    return makeError(llvm::formatv("{0}: invalid --max-docs {1}; expected "
+                                   "a number of documents >= 1",
+                                   path, *max));
   if (skip >= total)
     return makeError(llvm::formatv("{0}: skipping {1} documents leaves none; "
                                    "the file contains {2}",

@@ -60,7 +60,7 @@ static void registerImportGGUFTranslation() {
           emitError(UnknownLoc::get(context)) << toString(file.takeError());
           return nullptr;
         }
-        if (seqLen < 0) {
+        if (seqLen.getNumOccurrences() && seqLen <= 0) {
           emitError(UnknownLoc::get(context))
               << "--seq-len is " << seqLen.getValue()
               << "; expected a positive token count";

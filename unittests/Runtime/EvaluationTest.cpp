@@ -181,8 +181,15 @@ TEST(DocumentsTest, RejectsEmptySelection) {
       selectDocuments({"a", "b"}, 0, 0, "f.txt");
   ASSERT_FALSE(static_cast<bool>(zero));
   EXPECT_EQ(llvm::toString(zero.takeError()),
-            "f.txt: invalid document selection (skip 0, max 0); expected "
-            "skip >= 0 and max >= 1");
+            "f.txt: invalid --max-docs 0; expected a number of documents "
+            ">= 1");
+
+  llvm::Expected<std::vector<std::string>> negative =
+      selectDocuments({"a", "b"}, -2, std::nullopt, "f.txt");
+  ASSERT_FALSE(static_cast<bool>(negative));
+  EXPECT_EQ(llvm::toString(negative.takeError()),
+            "f.txt: invalid --skip-docs -2; expected a number of documents "
+            ">= 0");
 }
 
 } // namespace

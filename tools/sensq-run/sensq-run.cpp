@@ -166,8 +166,8 @@ static llvm::Expected<LoadedModel> loadModel(llvm::StringRef command,
         loaded.runner->getVocabSize()));
   if (printTimings) {
     const ModelTimings &timings = loaded.runner->getTimings();
-    llvm::errs() << llvm::formatv("parse: {0:f3} s, lower: {1:f3} s, jit: "
-                                  "{2:f3} s\n",
+    llvm::errs() << llvm::formatv("time: parse {0:f3} s, lower {1:f3} s, "
+                                  "jit {2:f3} s\n",
                                   timings.parseSeconds, timings.lowerSeconds,
                                   timings.jitSeconds);
   }
@@ -190,7 +190,7 @@ template <typename Fn> static auto timed(llvm::StringRef label, Fn body) {
   auto result = body();
   if (printTimings)
     llvm::errs() << llvm::formatv(
-        "{0}: {1:f3} s\n", label,
+        "time: {0} {1:f3} s\n", label,
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count());
   return result;

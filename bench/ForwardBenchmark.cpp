@@ -3,7 +3,12 @@
 // Times one call of @forward (T tokens to T x V logits) for each module given
 // on the command line, JIT-compiled by the same path as `sensq-run`:
 //
-//   sensq-bench-forward model.mlir q4.mlir ... [--benchmark_... flags]
+//   sensq-bench-forward [--scalar-baseline] model.mlir q4.mlir ...
+//       [--benchmark_... flags]
+//
+// --scalar-baseline also times the first module lowered to scalar loops
+// (`sensq-cpu-codegen` with vectorization off), the speed-up reference of
+// the vectorizing pipeline.
 //
 // All modules are timed in one process, one after another, so their ratios
 // are comparable even on a noisy machine. scripts/bench.sh prepares the
@@ -48,25 +53,45 @@ static void runForward(benchmark::State &state, ModelRunner *runner) {
 int main(int argc, char **argv) {
   benchmark::Initialize(&argc, argv);
   if (argc < 2) {
-    llvm::errs() << "usage: sensq-bench-forward MODEL.mlir... "
-                    "[--benchmark_... flags]\n";
+    llvm::errs() << "usage: sensq-bench-forward [--scalar-baseline] "
+                    "MODEL.mlir... [--benchmark_... flags]\n";
     return 2;
   }
 
-  std::vector<std::unique_ptr<ModelRunner>> runners;
+  std::vector<std::string> paths;
+  bool scalarBaseline = false;
   for (int i = 1; i < argc; ++i) {
+    if (llvm::StringRef(argv[i]) == "--scalar-baseline")
+      scalarBaseline = true;
+    else
+      paths.push_back(argv[i]);
+  }
+
+  std::vector<std::unique_ptr<ModelRunner>> runners;
+  auto addModel = [&](const std::string &path, bool vectorize) -> bool {
+    ModelRunnerOptions options;
+    options.vectorize = vectorize;
     llvm::Expected<std::unique_ptr<ModelRunner>> runner =
-        ModelRunner::fromFile(argv[i]);
+        ModelRunner::fromFile(path, options);
     if (!runner) {
-      llvm::errs() << "sensq-bench-forward: " << llvm::toString(runner.takeError())
-                   << "\n";
-      return 1;
+      llvm::errs() << "sensq-bench-forward: "
+                   << llvm::toString(runner.takeError()) << "\n";
+      return false;
     }
-    std::string name = ("forward/" + llvm::sys::path::stem(argv[i])).str();
+    std::string name = ("forward/" + llvm::sys::path::stem(path) +
+                        (vectorize ? "" : "-scalar"))
+                           .str();
     benchmark::RegisterBenchmark(name.c_str(), runForward, runner->get())
         ->Unit(benchmark::kMillisecond);
     runners.push_back(std::move(*runner));
-  }
+    return true;
+  };
+  for (const std::string &path : paths)
+    if (!addModel(path, /*vectorize=*/true))
+      return 1;
+  if (scalarBaseline && !addModel(paths.front(), /*vectorize=*/false))
+    return 1;
+
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -34,6 +34,6 @@ echo "== numeric core"
 "$build/bench/sensq-bench-numeric"
 
 echo "== forward pass, T = 512 tokens"
-"$build/bench/sensq-bench-forward" "$out/float32.mlir" "$out/rtn-w8.mlir" \
+"$build/bench/sensq-bench-forward" --scalar-baseline "$out/float32.mlir" "$out/rtn-w8.mlir" \
   "$out/rtn-w4-g32.mlir" "$out/awq-w4-g32.mlir" \
   --benchmark_repetitions=5 --benchmark_report_aggregates_only=true

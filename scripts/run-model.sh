@@ -2,7 +2,7 @@
 # The main job on the shipped model: sets up sensq, imports the GGUF model,
 # generates text with float32 weights, calibrates on one part of the text,
 # quantizes with RTN and AWQ, and evaluates every variant on the other part.
-# Prints a Markdown table of perplexities (docs/results.md holds a copy).
+# Prints a Markdown table of perplexities, the table of docs/results.md.
 #
 # Environment:
 #   SENSQ_BUILD_DIR  build folder (default: build under the repository root)

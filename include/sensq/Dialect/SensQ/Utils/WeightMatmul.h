@@ -32,7 +32,7 @@ struct WeightMatmul {
 };
 
 /// Matches `op` as a transposed-B matmul on f32 tensors with a statically
-/// shaped 2-D weight. On failure, `reason` (when given) says what did not
+/// shaped 2-D weight. On failure, `reason` (when given) receives what did not
 /// match, for -debug-only logs and match-failure messages.
 FailureOr<WeightMatmul> matchWeightMatmul(linalg::MatmulOp op,
                                           std::string *reason = nullptr);

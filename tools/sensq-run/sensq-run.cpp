@@ -206,6 +206,19 @@ static llvm::Error runGenerate() {
   const Tokenizer &tokenizer = *loaded->tokenizer;
   int32_t previous = tokenizer.getBosId();
   std::vector<int32_t> promptTokens = tokenizer.encode(prompt, true);
+
+  // Check the request against the context before printing anything, so a
+  // script never receives text cut short with a success status.
+  int64_t seqLen = loaded->runner->getSeqLen();
+  int64_t room = seqLen - static_cast<int64_t>(promptTokens.size());
+  if (steps > room)
+    return makeError(llvm::formatv(
+        "{0}: cannot generate {1} tokens: the context has {2} positions and "
+        "BOS and the prompt take {3}, leaving {4}; lower --steps or import "
+        "the model with a larger --seq-len",
+        modelPath, steps.getValue(), seqLen, promptTokens.size(),
+        std::max<int64_t>(room, 0)));
+
   llvm::outs() << tokenizer.decode(promptTokens);
   if (!promptTokens.empty())
     previous = promptTokens.back();
@@ -221,14 +234,6 @@ static llvm::Error runGenerate() {
   if (!tokens)
     return tokens.takeError();
 
-  int64_t generated = tokens->size() - promptTokens.size();
-  int64_t seqLen = loaded->runner->getSeqLen();
-  if (generated < steps && static_cast<int64_t>(tokens->size()) >= seqLen)
-    llvm::WithColor::note(llvm::errs(), "sensq-run")
-        << "stopped after " << generated << " of " << steps.getValue()
-        << " tokens because the context of " << seqLen
-        << " positions is full; import the model with a larger --seq-len to "
-           "generate more\n";
   return llvm::Error::success();
 }
 
@@ -248,7 +253,7 @@ static llvm::Error runPerplexity() {
   if (!result)
     return result.takeError();
   llvm::outs() << llvm::formatv("perplexity: {0:f4}\n", result->perplexity);
-  llvm::outs() << llvm::formatv("tokens: {0} in {1} documents\n",
+  llvm::outs() << llvm::formatv("tokens: {0} in {1} document(s)\n",
                                 result->numPredicted, result->numDocuments);
   return llvm::Error::success();
 }

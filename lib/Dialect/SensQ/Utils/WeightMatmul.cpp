@@ -116,10 +116,14 @@ LogicalResult mlir::sensq::verifyWeightNames(Operation *root,
         closestDistance = distance;
       }
     }
-    if (!closest.empty())
+    // Suggest only a near miss; a distant name would mislead.
+    unsigned maxDistance = std::max<unsigned>(2, name.size() / 3);
+    if (known.empty())
+      diag << "; the module has no matmul with a 'sensq.weight' name";
+    else if (closestDistance <= maxDistance)
       diag << "; did you mean '" << closest << "'?";
     else
-      diag << "; the module has no matmul with a 'sensq.weight' name";
+      diag << "; expected a 'sensq.weight' name such as '" << closest << "'";
     return failure();
   }
   return success();

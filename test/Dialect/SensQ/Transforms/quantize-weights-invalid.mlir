@@ -3,11 +3,13 @@
 // RUN: not sensq-opt %s --sensq-quantize-weights="group-size=-4" 2>&1 | FileCheck %s --check-prefix=GROUP
 // RUN: not sensq-opt %s --sensq-quantize-weights="method=gptq" 2>&1 | FileCheck %s --check-prefix=METHOD
 // RUN: not sensq-opt %s --sensq-quantize-weights="skip=layer.nann" 2>&1 | FileCheck %s --check-prefix=SKIP
+// RUN: not sensq-opt %s --sensq-quantize-weights="skip=nope" 2>&1 | FileCheck %s --check-prefix=SKIP-FAR
 
 // BITS: error: invalid 'bits' option 9: expected an integer from 2 to 8
 // GROUP: error: invalid 'group-size' option -4: expected 0 (per channel) or a positive group size
 // METHOD: for the --method option: Cannot find option named 'gptq'!
 // SKIP: error: 'skip' lists 'layer.nann', which names no matmul; did you mean 'layer.nan'?
+// SKIP-FAR: error: 'skip' lists 'nope', which names no matmul; expected a 'sensq.weight' name such as '{{.*}}'
 
 func.func @weight_with_nan(%x: tensor<1x2xf32>) -> tensor<1x1xf32> {
   %w = arith.constant dense<[[1.0, 0x7FC00000]]> : tensor<1x2xf32>

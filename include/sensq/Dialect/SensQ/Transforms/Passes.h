@@ -58,7 +58,8 @@ struct SensitivityQuantizeOptions
                            llvm::cl::init(20)};
   ListOption<std::string> skip{
       *this, "skip",
-      llvm::cl::desc("Weight names to leave in float (default: none)")};
+      llvm::cl::desc("Comma-separated weight names to leave in float "
+                     "(default: none)")};
 };
 
 /// Adds the passes of `sensitivity-quantize`: attach statistics, compute

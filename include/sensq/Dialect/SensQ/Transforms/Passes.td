@@ -22,7 +22,8 @@ def SensQAttachStats : Pass<"sensq-attach-stats", "ModuleOp"> {
     Option<"statsFile", "stats", "std::string", /*default=*/"",
            "Path of the safetensors statistics file (required)">,
     ListOption<"skip", "skip", "std::string",
-               "Weight names to leave without statistics (default: none)">
+               "Comma-separated weight names to leave without statistics "
+               "(default: none)">
   ];
   let dependentDialects = ["::mlir::sensq::SensQDialect"];
 }
@@ -87,7 +88,8 @@ def SensQQuantizeWeights : Pass<"sensq-quantize-weights", "ModuleOp"> {
            "Number of alpha steps searched by awq, alpha = i / grid-size for "
            "i = 0..grid-size (default: 20)">,
     ListOption<"skip", "skip", "std::string",
-               "Weight names to leave in float (default: none)">
+               "Comma-separated weight names to leave in float "
+               "(default: none)">
   ];
   let dependentDialects = [
     "::mlir::sensq::SensQDialect",

@@ -30,19 +30,24 @@ using namespace mlir;
 
 static constexpr llvm::StringLiteral kToolName = "sensq-translate";
 
+/// The options `--help` shows; LLVM's own code generation options are hidden.
+static llvm::cl::OptionCategory translateCategory("sensq-translate options");
+
 static llvm::cl::opt<std::string> inputFilename(llvm::cl::Positional,
                                                 llvm::cl::desc("<input file>"),
-                                                llvm::cl::init("-"));
+                                                llvm::cl::init("-"),
+                                                llvm::cl::cat(translateCategory));
 
 static llvm::cl::opt<std::string>
     outputFilename("o", llvm::cl::desc("Output filename"),
-                   llvm::cl::value_desc("filename"), llvm::cl::init("-"));
+                   llvm::cl::value_desc("filename"), llvm::cl::init("-"),
+                   llvm::cl::cat(translateCategory));
 
 static llvm::cl::opt<int64_t> seqLen(
     "seq-len",
     llvm::cl::desc("Token positions of the imported @forward (default: the "
                    "model's context length)"),
-    llvm::cl::init(0));
+    llvm::cl::init(0), llvm::cl::cat(translateCategory));
 
 /// Registers --import-gguf, which reads the input as a GGUF Llama model.
 static void registerImportGGUFTranslation() {
@@ -109,7 +114,9 @@ int main(int argc, char **argv) {
   registerMLIRContextCLOptions();
 
   llvm::cl::opt<const Translation *, false, TranslationParser> translation(
-      "", llvm::cl::desc("Translation to perform"), llvm::cl::Required);
+      "", llvm::cl::desc("Translation to perform (--import-gguf)"),
+      llvm::cl::Required, llvm::cl::cat(translateCategory));
+  llvm::cl::HideUnrelatedOptions(translateCategory);
   llvm::cl::ParseCommandLineOptions(argc, argv, "sensq translation driver\n");
 
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> input =

@@ -103,9 +103,19 @@ struct QuantizeWeightsPass
       if (failed(quantize(*matmul)))
         return signalPassFailure();
     }
+
+    // Running on an already quantized module, or on one whose weights are
+    // not constants, is almost always a mistake worth a word.
+    if (numQuantized == 0)
+      emitWarning(getOperation().getLoc())
+          << "quantized no matmul: expected a linalg.matmul x * W^T with a "
+             "constant f32 weight that 'skip' does not list";
   }
 
 private:
+  /// Matmuls replaced by sensq.quantized_matmul in this run.
+  int64_t numQuantized = 0;
+
   /// Quantizes one matmul whose weight may or may not be constant.
   LogicalResult quantize(WeightMatmul &matmul) {
     linalg::MatmulOp op = matmul.op;
@@ -178,6 +188,7 @@ private:
                    .getResult(0);
     op->getResult(0).replaceAllUsesWith(result);
     op.erase();
+    ++numQuantized;
     return success();
   }
 

@@ -2,6 +2,7 @@
 // RUN: sensq-opt %s --split-input-file --sensq-quantize-weights="method=rtn bits=4 group-size=2" | FileCheck %s --check-prefix=GROUP
 // RUN: sensq-opt %s --split-input-file --sensq-quantize-weights="method=rtn bits=8 group-size=0 symmetric=true" | FileCheck %s --check-prefix=SYMMETRIC
 // RUN: sensq-opt %s --sensq-quantize-weights="method=rtn bits=4 group-size=0 skip=layer.first" | FileCheck %s --check-prefix=SKIP
+// RUN: sensq-opt %s --split-input-file --sensq-quantize-weights="method=rtn group-size=0" 2>&1 >/dev/null | FileCheck %s --check-prefix=NOTHING
 
 // Asymmetric 4-bit, one group per row: row [-1, 0, 1, 2] has the range
 // [-1, 2], so scale = 3 / 15 = 0.2, zero point = round(1 / 0.2) = 5 and codes
@@ -96,6 +97,11 @@ func.func @matmul_accumulating(%x: tensor<1x2xf32>, %acc: tensor<1x1xf32>) -> te
 // -----
 
 // Weights that are not constants, and matmuls in other layouts, stay float.
+
+// Only this case quantizes nothing, and the pass says so.
+// NOTHING-NOT: warning
+// NOTHING: quantize-weights.mlir:{{[0-9]+}}:{{[0-9]+}}: warning: quantized no matmul: expected a linalg.matmul x * W^T with a constant f32 weight that 'skip' does not list
+// NOTHING-NOT: warning
 
 // PER-CHANNEL-LABEL: func.func @matmul_weight_argument
 // PER-CHANNEL-NOT: sensq.quantized_matmul

@@ -389,10 +389,27 @@ Error sensq::mergeStatsMaps(StatsMap &target, const StatsMap &source) {
 
 Expected<StatsMap> sensq::mergeStatsFiles(llvm::ArrayRef<std::string> paths) {
   StatsMap merged;
-  for (const std::string &path : paths) {
+  for (auto [index, path] : llvm::enumerate(paths)) {
     Expected<StatsMap> stats = readStatsFile(path);
     if (!stats)
       return stats.takeError();
+
+    // Calibration runs of one model cover the same layers. Files that differ
+    // come from different models, and their union would mix them.
+    if (index > 0) {
+      for (const auto &[layer, layerStats] : merged)
+        if (!stats->count(layer))
+          return makeError(llvm::formatv(
+              "{0}: no statistics for layer '{1}', which '{2}' has; expected "
+              "files calibrated on the same model",
+              path, layer, paths.front()));
+      for (const auto &[layer, layerStats] : *stats)
+        if (!merged.count(layer))
+          return makeError(llvm::formatv(
+              "{0}: statistics for layer '{1}', which '{2}' does not have; "
+              "expected files calibrated on the same model",
+              path, layer, paths.front()));
+    }
     if (Error err = mergeStatsMaps(merged, *stats))
       return makeError(path + ": " + llvm::toString(std::move(err)));
   }

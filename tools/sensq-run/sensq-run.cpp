@@ -287,35 +287,11 @@ static llvm::Error runMerge() {
     return err;
   if (llvm::Error err = checkOutputDirectory(outputPath))
     return err;
-  // Calibration runs of one model cover the same layers. Files that differ
-  // come from different models or from a run on another module, and their
-  // union would mix them, so they are rejected.
-  StatsMap merged;
-  std::string firstPath;
-  for (const std::string &path : mergeInputs) {
-    llvm::Expected<StatsMap> stats = readStatsFile(path);
-    if (!stats)
-      return stats.takeError();
-    if (firstPath.empty()) {
-      firstPath = path;
-    } else {
-      for (const auto &[name, layer] : merged)
-        if (!stats->count(name))
-          return makeError(llvm::formatv(
-              "{0}: no statistics for layer '{1}', which '{2}' has; expected "
-              "files calibrated on the same model",
-              path, name, firstPath));
-      for (const auto &[name, layer] : *stats)
-        if (!merged.count(name))
-          return makeError(llvm::formatv(
-              "{0}: statistics for layer '{1}', which '{2}' does not have; "
-              "expected files calibrated on the same model",
-              path, name, firstPath));
-    }
-    if (llvm::Error err = mergeStatsMaps(merged, *stats))
-      return err;
-  }
-  return writeStatsFile(outputPath, merged);
+  std::vector<std::string> inputs(mergeInputs.begin(), mergeInputs.end());
+  llvm::Expected<StatsMap> merged = mergeStatsFiles(inputs);
+  if (!merged)
+    return merged.takeError();
+  return writeStatsFile(outputPath, *merged);
 }
 
 int main(int argc, char **argv) {

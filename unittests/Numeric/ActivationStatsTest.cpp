@@ -381,7 +381,7 @@ TEST_F(StatsFileTest, WriteRejectsEmptyAndNonFiniteLayers) {
   EXPECT_FALSE(llvm::sys::fs::exists(path));
 }
 
-TEST_F(StatsFileTest, MergeFilesEqualsAccumulatingAll) {
+TEST_F(StatsFileTest, MergeFilesOfSameLayersOnly) {
   const int64_t k = 4;
   std::vector<float> rows = makeRandomRows(30, k, 3);
 
@@ -398,11 +398,20 @@ TEST_F(StatsFileTest, MergeFilesEqualsAccumulatingAll) {
   ASSERT_FALSE(bool(writeStatsFile(firstPath, first)));
   ASSERT_FALSE(bool(writeStatsFile(secondPath, second)));
 
+  // Files that cover different layers come from different models.
+  llvm::Expected<StatsMap> mixed = mergeStatsFiles({firstPath, secondPath});
+  ASSERT_FALSE(bool(mixed));
+  std::string message = llvm::toString(mixed.takeError());
+  EXPECT_NE(message.find("layer 'only.first'"), std::string::npos) << message;
+
+  second.try_emplace("only.first", 2);
+  second.at("only.first").add(kBlock.data(), 3);
+  ASSERT_FALSE(bool(writeStatsFile(secondPath, second)));
   llvm::Expected<StatsMap> merged = mergeStatsFiles({firstPath, secondPath});
   ASSERT_TRUE(bool(merged)) << llvm::toString(merged.takeError());
   ASSERT_EQ(merged->size(), 2u);
   expectNear(merged->at("shared"), computeReference(rows, k), 1e-12);
-  EXPECT_EQ(merged->at("only.first").getCount(), 3);
+  EXPECT_EQ(merged->at("only.first").getCount(), 6);
 }
 
 TEST(StatsMapTest, MergeMismatchLeavesTargetUnchanged) {

@@ -102,7 +102,9 @@ llvm::Error writeStatsFile(llvm::StringRef path, const StatsMap &stats);
 /// has different channel counts in the two maps.
 llvm::Error mergeStatsMaps(StatsMap &target, const StatsMap &source);
 
-/// Reads several statistics files and merges them into one map.
+/// Reads several statistics files and merges them into one map. Fails,
+/// naming the file and the layer, when the files do not cover the same
+/// layers, because such files come from different models.
 llvm::Expected<StatsMap> mergeStatsFiles(llvm::ArrayRef<std::string> paths);
 
 } // namespace sensq

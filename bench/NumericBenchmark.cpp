@@ -25,7 +25,8 @@ static std::vector<float> makeNormal(int64_t size, unsigned seed) {
   return values;
 }
 
-/// Accumulates 512 tokens of K channels, one forward window of the model.
+/// Times accumulating 512 tokens of K channels, one forward window of the
+/// model.
 static void BM_StatsAdd(benchmark::State &state) {
   int64_t k = state.range(0);
   std::vector<float> rows = makeNormal(512 * k, 1);
@@ -45,7 +46,7 @@ static ActivationStats makeStats(int64_t k) {
   return stats;
 }
 
-/// Round to nearest, 4 bits, groups of 32, for an [N, K] weight.
+/// Times round to nearest, 4 bits, groups of 32, of an [N, K] weight.
 static void BM_QuantizeRTN(benchmark::State &state) {
   int64_t n = state.range(0), k = state.range(1);
   std::vector<float> weight = makeNormal(n * k, 3);
@@ -58,7 +59,7 @@ static void BM_QuantizeRTN(benchmark::State &state) {
 }
 BENCHMARK(BM_QuantizeRTN)->Args({512, 64})->Args({64, 172})->Args({172, 64});
 
-/// The AWQ grid search (21 alphas), 4 bits, groups of 32.
+/// Times the AWQ grid search (21 alphas), 4 bits, groups of 32.
 static void BM_QuantizeAWQ(benchmark::State &state) {
   int64_t n = state.range(0), k = state.range(1);
   std::vector<float> weight = makeNormal(n * k, 4);

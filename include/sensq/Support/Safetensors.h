@@ -94,7 +94,7 @@ llvm::Expected<File> parseBuffer(llvm::StringRef buffer,
 llvm::Expected<std::string> serialize(const File &file);
 
 /// Writes `file` to `path` through a temporary file beside it that is
-/// renamed over `path` only after every byte is written, so `path` holds
+/// renamed over `path` only after every byte is written, so `path` contains
 /// either its old contents or the complete new file.
 llvm::Error writeFile(llvm::StringRef path, const File &file);
 

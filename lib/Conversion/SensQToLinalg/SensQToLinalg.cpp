@@ -77,10 +77,11 @@ static SmallVector<T> transposeTable(ArrayRef<T> table, int64_t n, int64_t g) {
   return result;
 }
 
-/// Packs codes [N, K] into bytes [G, P, N]. Byte (g, p, n) holds the codes of
-/// channels k = g * groupSize + p * codesPerByte + h for h = 0..codesPerByte-1,
-/// code h in bits [h * bits, (h + 1) * bits). Positions past the end of a
-/// group or of K hold the group's zero point, so they dequantize to zero.
+/// Packs codes [N, K] into bytes [G, P, N]. Byte (g, p, n) contains the codes
+/// of channels k = g * groupSize + p * codesPerByte + h for
+/// h = 0..codesPerByte-1, code h in bits [h * bits, (h + 1) * bits).
+/// Positions past the end of a group or of K contain the group's zero point,
+/// so they dequantize to zero.
 static SmallVector<int8_t> packCodes(const PackedLayout &layout,
                                      ArrayRef<uint8_t> codes,
                                      ArrayRef<uint8_t> zeroPoints) {

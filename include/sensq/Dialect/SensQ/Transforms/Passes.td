@@ -59,11 +59,11 @@ def SensQQuantizeWeights : Pass<"sensq-quantize-weights", "ModuleOp"> {
 
     * `rtn` rounds each weight to the nearest level of its group's grid.
     * `awq` scales input channel j by s_j = S_j^alpha, where S is the
-      sensitivity attached by `sensq-compute-sensitivity`, quantizes W diag(s)
-      by round to nearest, and keeps the alpha from an evenly spaced grid on
-      [0, 1] that minimizes the layer's output error on the calibration
-      statistics; alpha = 0 is plain round to nearest, so AWQ never does worse
-      than RTN on that error.
+      sensitivity attached by `sensq-compute-sensitivity`, and quantizes
+      W diag(s) by round to nearest. It keeps the alpha from an evenly spaced
+      grid on [0, 1] that minimizes the layer's output error on the
+      calibration statistics. Because alpha = 0 is plain round to nearest,
+      AWQ never does worse than RTN on that error.
 
     Matmuls listed in `skip` stay in float.
   }];
